@@ -1,0 +1,2 @@
+"""brainsim: distributed spiking network simulation with NEST semantics."""
+__version__ = "0.1.0"
