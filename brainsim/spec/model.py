@@ -1,0 +1,183 @@
+"""The resolved model: frozen data that the network builder and the engine consume.
+
+`spec.load` turns YAML files (model + run config + --set overrides) into a `ResolvedModel`:
+every derivation of the model format (scaling of sizes and in-degrees, connection
+probability -> synapse number, PSP -> PSC, weight and DC compensation) has already been
+applied, every default filled in, every unit converted to the target model's native one.
+Nothing here holds arrays or knows about MPI.
+
+Units: times in ms, rates in Hz, currents in pA, potentials in mV, capacitance in pF.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A scalar drawn per synapse or per neuron, NEST-style, with `redraw` bounds.
+
+    kind: 'constant' (value), 'normal' (mean, std), 'uniform' (low, high),
+    'lognormal' (mu, sigma: exp of Normal(mu, sigma)).
+    min/max: values outside [min, max] are redrawn (NEST's `redraw`); +-inf means no bound.
+    """
+    kind: str
+    value: float = 0.0
+    mean: float = 0.0
+    std: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    mu: float = 0.0
+    sigma: float = 0.0
+    min: float = -math.inf
+    max: float = math.inf
+
+    def expected(self) -> float:
+        """Mean of the distribution before truncation (used by DC compensation)."""
+        if self.kind == "constant":
+            return self.value
+        if self.kind == "normal":
+            return self.mean
+        if self.kind == "uniform":
+            return 0.5 * (self.low + self.high)
+        return math.exp(self.mu + 0.5 * self.sigma ** 2)
+
+    def support(self) -> tuple[float, float]:
+        """Smallest and largest value a draw can take, bounds included."""
+        if self.kind == "constant":
+            return self.value, self.value
+        if self.kind == "uniform":
+            return max(self.low, self.min), min(self.high, self.max)
+        if self.kind == "lognormal":
+            return max(0.0, self.min), self.max
+        return self.min, self.max
+
+    def scaled(self, factor: float) -> "Distribution":
+        """The distribution of factor * X (factor > 0); bounds scale too. Not for lognormal."""
+        return Distribution(kind=self.kind, value=self.value * factor, mean=self.mean * factor,
+                            std=self.std * factor, low=self.low * factor, high=self.high * factor,
+                            mu=self.mu, sigma=self.sigma,
+                            min=self.min * factor, max=self.max * factor)
+
+
+@dataclass(frozen=True)
+class Population:
+    """Neurons with gids offset .. offset+size-1, all of one NEST neuron model.
+
+    params: every parameter of the model (NEST names and units), defaults filled in, with
+            any DC compensation already added to I_e.
+    initial: state variable name (e.g. 'V_m', mV) -> per-neuron initial distribution.
+    """
+    index: int
+    name: str
+    model: str
+    size: int
+    offset: int
+    params: Mapping[str, float]
+    initial: Mapping[str, Distribution]
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Synapses from one population onto another, built on the targets' ranks.
+
+    rule: 'fixed_total_number' (total_number), 'fixed_indegree' (indegree),
+          'pairwise_bernoulli' (probability), 'one_to_one', 'all_to_all'.
+    weight: in the target model's native unit (pA for iaf_psc_exp, mV for iaf_psc_delta),
+            already converted from PSP and scaled; the sign selects the receptor
+            (>= 0 excitatory, < 0 inhibitory), as in NEST.
+    delay: ms; rounded per synapse to whole steps of dt (>= 1 step).
+    """
+    index: int
+    source: int
+    target: int
+    rule: str
+    weight: Distribution
+    delay: Distribution
+    total_number: int = 0
+    indegree: int = 0
+    probability: float = 0.0
+    allow_autapses: bool = True
+    allow_multapses: bool = True
+    synapse_model: str = "static_synapse"
+
+
+@dataclass(frozen=True)
+class PoissonInput:
+    """Independent Poisson spike trains into every neuron of a population.
+
+    Like NEST's poisson_generator connected all_to_all: each target neuron receives its own
+    train of rate `rate` (Hz, total = per-source rate x in-degree), weight `weight` (native
+    unit of the target model), after `delay` (ms). Active for spikes emitted in [start, stop) ms.
+    """
+    index: int
+    target: int
+    rate: float
+    weight: float
+    delay: float
+    start: float = 0.0
+    stop: float = math.inf
+
+
+@dataclass(frozen=True)
+class DCInput:
+    """A constant current `amplitude` (pA) into every neuron of a population, as NEST's
+    dc_generator: on for t in (start, stop] ms at the generator, reaching neurons after
+    `delay` ms."""
+    index: int
+    target: int
+    amplitude: float
+    start: float = 0.0
+    stop: float = math.inf
+    delay: float = 1.0
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """dt: resolution (ms); t_sim: total biological time (ms); seed: master seed (uint64);
+    warmup: leading ms excluded from the printed rate table (spikes are still recorded)."""
+    dt: float
+    t_sim: float
+    seed: int
+    warmup: float = 0.0
+
+
+@dataclass(frozen=True)
+class Recording:
+    """spikes: names of the populations whose spikes go to spikes.h5."""
+    spikes: tuple[str, ...]
+    flush_every_spikes: int = 1_000_000
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Everything needed to build and run, derived from the YAML files.
+
+    source: path of the model file; model_hash: sha256 of the canonical resolved spec.
+    scale / indegree_scale: the factors applied to sizes / in-degrees.
+    """
+    name: str
+    source: str
+    model_hash: str
+    scale: float
+    indegree_scale: float
+    populations: tuple[Population, ...]
+    projections: tuple[Projection, ...]
+    poisson_inputs: tuple[PoissonInput, ...]
+    dc_inputs: tuple[DCInput, ...]
+    simulation: Simulation
+    recording: Recording
+    output_dir: str = ""
+    document: Mapping = field(default_factory=dict)
+
+    @property
+    def num_neurons(self) -> int:
+        return sum(p.size for p in self.populations)
+
+    def population(self, name: str) -> Population:
+        for pop in self.populations:
+            if pop.name == name:
+                return pop
+        raise KeyError(name)

@@ -1,0 +1,256 @@
+"""Validate the merged document and derive the ResolvedModel (docs/model-format.md)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import keyword
+import math
+from dataclasses import asdict
+
+from .checker import IDENTIFIER, Checker, describe, fmt
+from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
+                          read_projections, round_half_even)
+from .errors import Sources
+from .expressions import FUNCTIONS, suggest
+from .model import Population, Recording, ResolvedModel, Simulation
+from .neuron_models import NEURON_MODELS
+from .quantities import read_quantity
+from .yaml_loader import unshare
+
+TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation",
+            "populations", "projections", "inputs", "recording", "output", "run")
+SIMULATION_KEYS = ("dt", "t_sim", "seed", "warmup")
+SCALING_KEYS = ("indegree_scale", "compensation", "full_scale_rates")
+COMPENSATIONS = ("none", "sqrt")
+POPULATION_KEYS = ("name", "size", "model", "params", "initial")
+RECORDING_KEYS = ("spikes", "flush_every_spikes")
+OUTPUT_KEYS = ("directory",)
+DEFAULT_SEED = 12345
+HASH_FORMAT = "brainsim-resolved-model/1"
+
+
+def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
+    """The ResolvedModel of a merged document (SpecError on the first problem)."""
+    ck = Checker(sources)
+    top = ck.mapping(doc, (), TOP_KEYS, required=("name", "simulation", "populations"),
+                     what="a mapping (the model document)")
+    name = ck.string(top, "name", (), identifier=True)
+    if "description" in top:
+        ck.string(top, "description", ())
+    read_parameters(ck, top)
+    simulation = read_simulation(ck, top)
+    scaling, compensation, raw_rates = read_scaling(ck, top)
+    pops = read_populations(ck, top, scaling.scale)
+    rates = read_rates(ck, raw_rates, pops)
+    projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
+    poisson, dcs, input_terms = read_inputs(ck, top, pops, simulation.dt, scaling)
+    if scaling.compensate:
+        terms += input_terms
+        missing = sorted({t.source for t in terms if t.source is not None} - set(rates),
+                         key=list(pops).index)
+        if missing:
+            ck.fail(("scaling", "full_scale_rates"), "no rate for " + ", ".join(missing),
+                    "a full-scale rate (Hz) for every source population when compensation "
+                    f"is sqrt and indegree_scale = {fmt(scaling.indegree_scale)} < 1")
+        for pop, dc in zip(pops.values(), compensating_currents(
+                terms, rates, len(pops), scaling.indegree_scale)):
+            pop.params["I_e"] = pop.params["I_e"] + dc
+    recording = read_recording(ck, top, pops)
+    output_dir = read_output(ck, top)
+    if top.get("run") is not None and not isinstance(top["run"], dict):
+        ck.fail(("run",), describe(top["run"]), "a mapping of job settings")
+
+    populations = tuple(Population(index=p.index, name=p.name, model=p.model.name,
+                                   size=p.size, offset=p.offset, params=dict(p.params),
+                                   initial=dict(p.initial)) for p in pops.values())
+    fields = dict(name=name, source=source_path, scale=scaling.scale,
+                  indegree_scale=scaling.indegree_scale, populations=populations,
+                  projections=tuple(projections), poisson_inputs=tuple(poisson),
+                  dc_inputs=tuple(dcs), simulation=simulation, recording=recording,
+                  output_dir=output_dir)
+    return ResolvedModel(model_hash=model_hash(fields), document=unshare(top, source_path),
+                         **fields)
+
+
+def read_parameters(ck: Checker, top: dict) -> None:
+    """Evaluate `parameters` in order into ck.names (each may use the earlier ones)."""
+    params = top.get("parameters")
+    if params is None:
+        return
+    ck.mapping(params, ("parameters",), list(params),
+               what="a mapping of name: number or expression")
+    for key in list(params):
+        if not IDENTIFIER.match(key) or keyword.iskeyword(key) or key in FUNCTIONS:
+            ck.fail(("parameters", key), f"parameter name '{key}'",
+                    "an identifier that is neither a Python keyword nor a function name")
+        ck.names[key] = ck.number(params, key, ("parameters",))
+
+
+def read_simulation(ck: Checker, top: dict) -> Simulation:
+    p = ("simulation",)
+    sim = ck.mapping(top["simulation"], p, SIMULATION_KEYS, required=("t_sim",))
+    dt = ck.number(sim, "dt", p, default=0.1, unit="ms", above=0.0)
+    t_sim = ck.number(sim, "t_sim", p, unit="ms", above=0.0)
+    steps = t_sim / dt
+    if abs(steps - round(steps)) > 1e-9 * steps:
+        ck.fail(p + ("t_sim",), f"{fmt(t_sim)} ms is {fmt(steps)} steps of dt = {fmt(dt)} ms",
+                "a whole multiple of dt")
+    seed = ck.number(sim, "seed", p, default=DEFAULT_SEED, integer=True,
+                     what="an integer in [0, 2**64)")
+    if not 0 <= seed < 2 ** 64:
+        ck.fail(p + ("seed",), str(seed), "an integer in [0, 2**64)")
+    warmup = ck.number(sim, "warmup", p, default=0.0, unit="ms", minimum=0.0)
+    if warmup >= t_sim:
+        ck.fail(p + ("warmup",), f"{fmt(warmup)} ms", f"< t_sim = {fmt(t_sim)} ms")
+    return Simulation(dt=dt, t_sim=t_sim, seed=seed, warmup=warmup)
+
+
+def read_scaling(ck: Checker, top: dict) -> tuple[Scaling, str, dict | None]:
+    scale = ck.number(top, "scale", (), default=1.0, above=0.0)
+    p = ("scaling",)
+    raw = top.get("scaling")
+    raw = {} if raw is None else raw
+    ck.mapping(raw, p, SCALING_KEYS)
+    k = ck.number(raw, "indegree_scale", p, default=scale, above=0.0, nullable=True)
+    compensation = ck.string(raw, "compensation", p, default="none", choices=COMPENSATIONS)
+    rates = raw.get("full_scale_rates")
+    compensate = compensation == "sqrt" and k < 1.0
+    if compensate and rates is None:
+        ck.fail(p, "compensation: sqrt with indegree_scale = "
+                f"{fmt(k)} < 1 but no full_scale_rates",
+                "full_scale_rates: {population: rate in Hz at full scale}")
+    return Scaling(scale=scale, indegree_scale=k, compensate=compensate), compensation, rates
+
+
+def read_rates(ck: Checker, raw, pops: dict) -> dict:
+    if raw is None:
+        return {}
+    p = ("scaling", "full_scale_rates")
+    if not isinstance(raw, dict):
+        ck.fail(p, describe(raw), "a mapping {population: rate in Hz}")
+    for key in raw:
+        if key not in pops:
+            ck.fail(p + (key,), f"unknown population '{key}'{suggest(key, pops)}",
+                    "one of " + ", ".join(pops))
+    return {key: ck.number(raw, key, p, unit="Hz", minimum=0.0) for key in list(raw)}
+
+
+def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]:
+    pops: dict[str, PopInfo] = {}
+    items = ck.list_of(top, "populations", ())
+    if not items:
+        ck.fail(("populations",), "an empty list", "at least one population")
+    offset = 0
+    for i, raw in enumerate(items):
+        p = ("populations", i)
+        m = ck.mapping(raw, p, POPULATION_KEYS, required=("name", "size", "model"))
+        name = ck.string(m, "name", p, identifier=True)
+        if name in pops:
+            ck.fail(p + ("name",), f"'{name}' again (also populations[{pops[name].index}])",
+                    "unique population names")
+        size_full = ck.number(m, "size", p, integer=True, above=0, what="an integer > 0")
+        size = max(1, round_half_even(size_full * scale))
+        model = NEURON_MODELS[ck.string(m, "model", p, choices=NEURON_MODELS)]
+        params = read_params(ck, m, p, model)
+        initial = read_initial(ck, m, p, model, params)
+        pops[name] = PopInfo(index=i, name=name, model=model, size_full=size_full, size=size,
+                             offset=offset, params=params, initial=initial)
+        offset += size
+    return pops
+
+
+def read_params(ck: Checker, m: dict, p: tuple, model) -> dict:
+    pp = p + ("params",)
+    given = m.get("params")
+    given = {} if given is None else given
+    ck.mapping(given, pp, list(model.defaults),
+               what=f"a mapping of {model.name} parameters")
+    params = dict(model.defaults)
+    for key in list(given):
+        if key in model.flags:
+            params[key] = ck.boolean(given, key, pp)
+        else:
+            params[key] = ck.number(given, key, pp, unit=model.units[key],
+                                    allow_minus_inf=key in model.may_be_minus_inf)
+    for keys, found, expected in model.check(params):
+        keys = (keys,) if isinstance(keys, str) else keys
+        culprit = next((k for k in keys if k in given), None)
+        ck.fail(pp + (culprit,) if culprit else pp, found, expected)
+    return params
+
+
+def read_initial(ck: Checker, m: dict, p: tuple, model, params: dict) -> dict:
+    ip = p + ("initial",)
+    given = m.get("initial")
+    given = {} if given is None else given
+    ck.mapping(given, ip, list(model.state_variables),
+               what=f"a mapping of {model.name} state variables")
+    initial = {}
+    for var, default in model.initial_defaults(params).items():
+        initial[var], _ = read_quantity(ck, given, var, ip, unit=model.state_variables[var],
+                                        default=default)
+    return initial
+
+
+def read_recording(ck: Checker, top: dict, pops: dict) -> Recording:
+    p = ("recording",)
+    raw = top.get("recording")
+    raw = {} if raw is None else raw
+    ck.mapping(raw, p, RECORDING_KEYS)
+    spikes = raw.get("spikes", "all")
+    if spikes == "all":
+        chosen = list(pops)
+    elif isinstance(spikes, list):
+        chosen = []
+        for j, name in enumerate(spikes):
+            if not isinstance(name, str) or name not in pops:
+                shown = f"'{name}'{suggest(name, pops)}" if isinstance(name, str) \
+                    else describe(name)
+                ck.fail(p + ("spikes", j), f"unknown population {shown}",
+                        "one of " + ", ".join(pops))
+            if name in chosen:
+                ck.fail(p + ("spikes", j), f"'{name}' listed twice", "each population once")
+            chosen.append(name)
+    else:
+        ck.fail(p + ("spikes",), describe(spikes), "'all' or a list of population names")
+    flush = ck.number(raw, "flush_every_spikes", p, default=1_000_000, integer=True, above=0)
+    return Recording(spikes=tuple(n for n in pops if n in chosen), flush_every_spikes=flush)
+
+
+def read_output(ck: Checker, top: dict) -> str:
+    raw = top.get("output")
+    raw = {} if raw is None else raw
+    ck.mapping(raw, ("output",), OUTPUT_KEYS)
+    return ck.string(raw, "directory", ("output",), default="")
+
+
+def _canonical(value):
+    if isinstance(value, float):
+        return fmt(value) if not math.isfinite(value) else value
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def model_hash(fields: dict) -> str:
+    """sha256 of everything that shapes the network and its dynamics: scale factors,
+    populations, projections, inputs, dt and seed. Left out: name, source, output
+    directory, recording, t_sim and warmup (a longer run of the same model keeps its hash,
+    so checkpoints stay usable)."""
+    sim = fields["simulation"]
+    payload = {
+        "format": HASH_FORMAT,
+        "scale": fields["scale"],
+        "indegree_scale": fields["indegree_scale"],
+        "populations": [asdict(p) for p in fields["populations"]],
+        "projections": [asdict(p) for p in fields["projections"]],
+        "poisson_inputs": [asdict(p) for p in fields["poisson_inputs"]],
+        "dc_inputs": [asdict(p) for p in fields["dc_inputs"]],
+        "dt": sim.dt,
+        "seed": sim.seed,
+    }
+    text = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"),
+                      allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
