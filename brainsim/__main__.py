@@ -1,0 +1,5 @@
+import sys
+
+from brainsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,125 @@
+"""All inter-rank communication, behind one small interface (the only module importing MPI).
+
+Verbs: `exchange(local_spike_keys)` (every epoch), reductions and gathers (setup and end of
+run), `abort`. `SerialComm` runs without mpi4py; `MpiComm` wraps a communicator with
+preallocated buffers so an epoch allocates nothing but the rare buffer growth.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+
+def rank_from_environment() -> int:
+    """This process's rank as the launcher announces it, before MPI is initialised."""
+    for name in ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        value = os.environ.get(name)
+        if value is not None and value.isdigit():
+            return int(value)
+    return 0
+
+
+class SerialComm:
+    """One rank, no MPI: exchange only sorts the local spikes canonically."""
+    rank = 0
+    size = 1
+
+    def __init__(self):
+        self._received = np.zeros(1024, dtype=np.uint64)
+
+    def exchange(self, local_keys: np.ndarray) -> np.ndarray:
+        count = local_keys.shape[0]
+        if count > self._received.shape[0]:
+            self._received = np.zeros(2 * count, dtype=np.uint64)
+        received = self._received[:count]
+        received[:] = local_keys
+        received.sort()
+        return received
+
+    def allreduce_min(self, value):
+        return value
+
+    def allreduce_max(self, value):
+        return value
+
+    def allreduce_sum(self, value):
+        return value
+
+    def gather(self, value):
+        return [value]
+
+    def bcast(self, value):
+        return value
+
+    def barrier(self):
+        pass
+
+    def abort(self, status: int):
+        sys.exit(status)
+
+
+class MpiComm:
+    """Spike exchange by Allgather (counts) + Allgatherv (keys), then a canonical sort.
+
+    Keys are (lag << 32) | gid, so sorting them orders the epoch's spikes by (lag, gid):
+    every rank then delivers them in the same order (DESIGN §2.5).
+    """
+
+    def __init__(self, communicator):
+        from mpi4py import MPI
+        self._mpi = MPI
+        self.comm = communicator
+        self.rank = communicator.Get_rank()
+        self.size = communicator.Get_size()
+        self._send_count = np.zeros(1, dtype=np.int64)
+        self._counts = np.zeros(self.size, dtype=np.int64)
+        self._displacements = np.zeros(self.size, dtype=np.int64)
+        self._received = np.zeros(1024, dtype=np.uint64)
+
+    def exchange(self, local_keys: np.ndarray) -> np.ndarray:
+        self._send_count[0] = local_keys.shape[0]
+        self.comm.Allgather(self._send_count, self._counts)
+        total = int(self._counts.sum())
+        if total > self._received.shape[0]:
+            self._received = np.zeros(2 * total, dtype=np.uint64)
+        np.cumsum(self._counts[:-1], out=self._displacements[1:])
+        received = self._received[:total]
+        self.comm.Allgatherv(local_keys, [received, (self._counts, self._displacements),
+                                          self._mpi.UINT64_T])
+        received.sort()
+        return received
+
+    def allreduce_min(self, value):
+        return self.comm.allreduce(value, op=self._mpi.MIN)
+
+    def allreduce_max(self, value):
+        return self.comm.allreduce(value, op=self._mpi.MAX)
+
+    def allreduce_sum(self, value):
+        return self.comm.allreduce(value, op=self._mpi.SUM)
+
+    def gather(self, value):
+        return self.comm.gather(value, root=0)
+
+    def bcast(self, value):
+        return self.comm.bcast(value, root=0)
+
+    def barrier(self):
+        self.comm.Barrier()
+
+    def abort(self, status: int):
+        self.comm.Abort(status)
+
+
+def make_comm():
+    """MpiComm over COMM_WORLD when mpi4py is importable and more than one rank runs,
+    else SerialComm (a singleton MPI run needs no communication)."""
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return SerialComm()
+    if MPI.COMM_WORLD.Get_size() == 1:
+        return SerialComm()
+    return MpiComm(MPI.COMM_WORLD)

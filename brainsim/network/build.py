@@ -1,0 +1,205 @@
+"""Build this rank's part of the network: its neurons, their inputs, their incoming synapses.
+
+Construction is embarrassingly parallel (DESIGN §2.2): a rank creates only the neurons it
+owns and the synapses that target them, every random draw keyed by (seed, purpose,
+projection, target gid, k) so the network is the same on any number of ranks.
+
+Synapses are stored in CSR by *source* gid and built in two passes over the same keyed
+draws, so no temporary list of synapses ever exists: pass 1 counts synapses per source,
+pass 2 writes each synapse straight into its final slot. Peak memory is the final arrays.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cython_kernels import connect, rng
+from brainsim.network.inputs import dc_table, poisson_table
+from brainsim.network.neurons import COMMON_STATE, KERNEL_MODELS, NeuronGroup
+from brainsim.network.partition import Partition
+from brainsim.spec.model import Distribution, ResolvedModel
+
+RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli": 1,
+              "one_to_one": 2, "all_to_all": 3}
+DISTRIBUTION_CODES = {"constant": 0, "normal": 1, "uniform": 2, "lognormal": 3}
+MULTINOMIAL_STREAM = 7
+# Fixed stream item per initialisable variable, so adding one never changes another's draws.
+INIT_STREAM_ITEMS = {"V_m": 0, "i_syn_ex": 1, "i_syn_in": 2, "i_0": 3, "refr_spikes_buffer": 4}
+
+
+@dataclass
+class Synapses:
+    """Incoming synapses of this rank's neurons, CSR by source gid (DESIGN §4)."""
+    row_ptr: np.ndarray     # int64 [num_neurons + 1]
+    target: np.ndarray      # uint32 local index of the target
+    weight: np.ndarray      # float64, native unit of the target model (pA or mV)
+    delay_steps: np.ndarray  # uint16
+    local_min_delay_steps: int
+    local_max_delay_steps: int
+
+    @property
+    def num_synapses(self) -> int:
+        return int(self.target.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.row_ptr, self.target, self.weight, self.delay_steps))
+
+
+@dataclass
+class LocalNetwork:
+    """Everything this rank simulates; all dynamic state is flat arrays (DESIGN §2.6)."""
+    rank: int
+    partition: Partition
+    local_gids: np.ndarray                 # int64, ascending
+    population_of_local: np.ndarray        # int16 population index per local neuron
+    state: dict[str, np.ndarray]           # variable -> array by local index
+    groups: list[NeuronGroup]
+    synapses: Synapses
+    build_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def num_local(self) -> int:
+        return int(self.local_gids.shape[0])
+
+
+def distribution_args(dist: Distribution) -> tuple[int, np.ndarray]:
+    """(code, [a, b, min, max]) as the kernels take a distribution."""
+    a, b = {"constant": (dist.value, 0.0), "normal": (dist.mean, dist.std),
+            "uniform": (dist.low, dist.high), "lognormal": (dist.mu, dist.sigma)}[dist.kind]
+    return DISTRIBUTION_CODES[dist.kind], np.array([a, b, dist.min, dist.max], dtype=np.float64)
+
+
+def multinomial_counts(seed: int, projection_index: int, total: int, num_targets: int) -> np.ndarray:
+    """Synapses per target of a fixed_total_number projection, identical on every rank.
+
+    One draw couples all targets, so it uses a key shared by all ranks (DESIGN §2.3).
+    """
+    key = np.array([seed, (MULTINOMIAL_STREAM << 24) | projection_index], dtype=np.uint64)
+    generator = np.random.Generator(np.random.Philox(key=key))
+    return generator.multinomial(total, np.full(num_targets, 1.0 / num_targets)).astype(np.int64)
+
+
+def _projection_calls(model: ResolvedModel, partition: Partition, rank: int):
+    """Per projection, the keyword arguments of connect_projection common to both passes."""
+    seed = model.simulation.seed
+    for proj in model.projections:
+        src = model.populations[proj.source]
+        tgt = model.populations[proj.target]
+        target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
+        if proj.rule == "fixed_total_number":
+            counts = multinomial_counts(seed, proj.index, proj.total_number, tgt.size)
+            counts = counts[target_gids - tgt.offset]
+        elif proj.rule == "fixed_indegree":
+            counts = np.full(target_gids.shape[0], proj.indegree, dtype=np.int64)
+        else:
+            counts = np.zeros(0, dtype=np.int64)
+        weight_code, weight_params = distribution_args(proj.weight)
+        delay_code, delay_params = distribution_args(proj.delay)
+        yield dict(rule=RULE_CODES[proj.rule], seed=seed, projection_index=proj.index,
+                   source_offset=src.offset, source_size=src.size, target_offset=tgt.offset,
+                   target_gids=target_gids, target_local=partition.local_index(target_gids),
+                   counts=counts, probability=proj.probability,
+                   allow_autapses=proj.allow_autapses, allow_multapses=proj.allow_multapses,
+                   weight_code=weight_code, weight_params=weight_params,
+                   delay_code=delay_code, delay_params=delay_params, dt=model.simulation.dt)
+
+
+def build_synapses(model: ResolvedModel, partition: Partition, rank: int) -> Synapses:
+    """Generate the incoming synapses of this rank's neurons in CSR by source gid."""
+    num_neurons = model.num_neurons
+    empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
+                                       np.zeros(0, np.uint16))
+    source_counts = np.zeros(num_neurons, dtype=np.int64)
+    no_cursor = np.zeros(0, dtype=np.int64)
+    for call in _projection_calls(model, partition, rank):
+        connect.connect_projection(0, **call, source_counts=source_counts, fill_ptr=no_cursor,
+                                   out_target=empty_u32, out_weight=empty_f64,
+                                   out_delay=empty_u16)
+    row_ptr = np.zeros(num_neurons + 1, dtype=np.int64)
+    np.cumsum(source_counts, out=row_ptr[1:])
+    del source_counts
+    total = int(row_ptr[-1])
+    target = np.empty(total, dtype=np.uint32)
+    weight = np.empty(total, dtype=np.float64)
+    delay_steps = np.empty(total, dtype=np.uint16)
+    fill_ptr = row_ptr[:-1].copy()
+    min_delay, max_delay = np.iinfo(np.int64).max, 0
+    for call in _projection_calls(model, partition, rank):
+        placed, lo, hi = connect.connect_projection(
+            1, **call, source_counts=no_cursor, fill_ptr=fill_ptr,
+            out_target=target, out_weight=weight, out_delay=delay_steps)
+        if placed:
+            min_delay, max_delay = min(min_delay, lo), max(max_delay, hi)
+    return Synapses(row_ptr, target, weight, delay_steps,
+                    int(min_delay) if max_delay else 0, int(max_delay))
+
+
+def _initial_state(model: ResolvedModel, local_gids: np.ndarray, population_of_local,
+                   num_state: dict[str, np.ndarray]) -> None:
+    """Draw each population's initial values per gid (INIT stream, item = variable index)."""
+    seed = model.simulation.seed
+    for pop in model.populations:
+        mask = population_of_local == pop.index
+        if not mask.any():
+            continue
+        gids = local_gids[mask]
+        e_l = pop.params.get("E_L", 0.0)
+        for variable, dist in pop.initial.items():
+            code, params = distribution_args(dist)
+            values = rng.draw_distribution_array(seed, rng.INIT, INIT_STREAM_ITEMS[variable],
+                                                 gids, code, params)
+            # Potentials are kept relative to E_L, as NEST does internally.
+            num_state[variable][mask] = values - e_l if variable == "V_m" else values
+
+
+def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
+                   population_of_local: np.ndarray) -> list[NeuronGroup]:
+    dt = model.simulation.dt
+    groups = []
+    for model_name in sorted({p.model for p in model.populations}):
+        kernel_model = KERNEL_MODELS[model_name]
+        pops = [p for p in model.populations if p.model == model_name]
+        begin, end, params, segment_of = [], [], [], {}
+        for pop in pops:
+            local = np.flatnonzero(population_of_local == pop.index)
+            first = int(local[0]) if local.size else 0
+            segment_of[pop.index] = len(begin)
+            begin.append(first)
+            end.append(first + int(local.size))
+            params.append(kernel_model.segment_params(dict(pop.params), dt))
+        groups.append(NeuronGroup(
+            model=kernel_model, populations=[p.index for p in pops],
+            seg_begin=np.array(begin, dtype=np.int64), seg_end=np.array(end, dtype=np.int64),
+            seg_params=np.ascontiguousarray(params, dtype=np.float64),
+            poisson=poisson_table(model.poisson_inputs, segment_of, dt),
+            dc=dc_table(model.dc_inputs, segment_of, dt)))
+    return groups
+
+
+def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -> LocalNetwork:
+    """Neurons, inputs and incoming synapses of `rank`; ring buffers are sized later by
+    the engine, once the global min/max delay is known."""
+    started = time.perf_counter()
+    local_gids = partition.local_gids(rank)
+    population_of_local = np.zeros(local_gids.shape[0], dtype=np.int16)
+    for pop in model.populations:
+        in_pop = (local_gids >= pop.offset) & (local_gids < pop.offset + pop.size)
+        population_of_local[in_pop] = pop.index
+    n = local_gids.shape[0]
+    state = {name: np.zeros(n, dtype=np.float64) for name in COMMON_STATE}
+    state["refractory"] = np.zeros(n, dtype=np.int32)
+    for model_name in {p.model for p in model.populations}:
+        for name in KERNEL_MODELS[model_name].state_variables:
+            state.setdefault(name, np.zeros(n, dtype=np.float64))
+    _initial_state(model, local_gids, population_of_local, state)
+    groups = _neuron_groups(model, partition, rank, population_of_local)
+    neurons_done = time.perf_counter()
+    synapses = build_synapses(model, partition, rank)
+    return LocalNetwork(rank=rank, partition=partition, local_gids=local_gids,
+                        population_of_local=population_of_local, state=state, groups=groups,
+                        synapses=synapses,
+                        build_seconds={"neurons": neurons_done - started,
+                                       "synapses": time.perf_counter() - neurons_done})
