@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Brunel (2000) sparse random network, asynchronous-irregular regime, in NEST 3.10
 (NEST side of the benchmark; brainsim's own script built from the parameters in
-/work/shared/reference/nest_baseline.md).  Requires ``pip install nest-simulator`` (3.10.0).
+models/brunel_2000.yaml).  Requires ``pip install nest-simulator`` (3.10.0).
 
     python benchmarks/nest_side/brunel_nest.py --threads 2 --t-sim 1000
 
 Model: N_E = 10000, N_I = 2500 iaf_psc_delta (tau_m 20 ms, C_m 1 pF, V_th 20 mV, V_reset 10 mV
 (--v-reset; NEST's brunel_delta_nest example and the 31.9 Hz in nest_baseline.md use 0 mV),
-E_L 0, t_ref 2 ms, V_m(0) = 0); fixed_indegree C_E = 1000 excitatory inputs of J = 0.1 mV and
+E_L 0, t_ref 2 ms, V_m(0) = 0); fixed_indegree C_E = 1000 excitatory inputs of J (--J, default
+0.2 mV as models/brunel_2000.yaml; NEST's example uses 0.1) and
 C_I = 250 inhibitory inputs of -g J (g = 5), all with delay D = 1.5 ms; external Poisson drive
 eta = 2: rate = eta * nu_th * C_E with nu_th = V_th / (J C_E tau_m), one poisson_generator
 connected all_to_all (independent trains per target) with weight J, delay D.
@@ -22,7 +23,7 @@ import time
 
 N_E, N_I = 10000, 2500
 C_E, C_I = 1000, 250
-G, ETA, J, D = 5.0, 2.0, 0.1, 1.5
+G, ETA, D = 5.0, 2.0, 1.5
 NEURON = dict(tau_m=20.0, C_m=1.0, V_th=20.0, V_reset=10.0, E_L=0.0, t_ref=2.0, V_m=0.0)
 
 
@@ -34,8 +35,10 @@ def main():
     ap.add_argument("--v-reset", type=float, default=NEURON["V_reset"],
                     help="reset potential in mV (default 10 as in Brunel 2000; NEST's own "
                          "brunel_delta_nest example uses 0, which gives ~31.9 Hz instead of ~37 Hz)")
+    ap.add_argument("--J", type=float, default=0.2, help="excitatory weight in mV")
     args = ap.parse_args()
     neuron = dict(NEURON, V_reset=args.v_reset)
+    J = args.J
 
     import nest
     nest.ResetKernel()

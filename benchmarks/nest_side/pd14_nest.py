@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Potjans & Diesmann (2014) cortical microcircuit in NEST 3.10 (NEST side of the benchmark).
 
-Built from the model definition in /work/shared/reference/pd14_model.md (numbers only; this
+Built from the model definition in docs/reference/pd14_model.md (numbers only; this
 is brainsim's own script, not NEST's example code).  Requires ``pip install nest-simulator``
 (tested with the 3.10.0 wheel) and numpy.
 

@@ -1,5 +1,5 @@
 """The PD14 and Brunel model files resolve to the numbers of NEST's examples
-(shared/reference/pd14_model.md, nest_baseline.md)."""
+(docs/reference/pd14_model.md, nest_baseline.md)."""
 from __future__ import annotations
 
 import math
@@ -170,10 +170,10 @@ def test_brunel():
             e.params["E_L"], e.params["t_ref"]) == (1.0, 20.0, 20.0, 10.0, 0.0, 2.0)
     assert e.initial["V_m"].value == 0.0
     assert [(p.rule, p.indegree, p.weight.value, p.delay.value) for p in model.projections] == [
-        ("fixed_indegree", 1000, 0.1, 1.5), ("fixed_indegree", 1000, 0.1, 1.5),
-        ("fixed_indegree", 250, -0.5, 1.5), ("fixed_indegree", 250, -0.5, 1.5)]
-    # NEST: p_rate = 1000 * eta * nu_th * C_E = 20 kHz per neuron
-    assert [i.rate for i in model.poisson_inputs] == pytest.approx([20000.0, 20000.0])
+        ("fixed_indegree", 1000, 0.2, 1.5), ("fixed_indegree", 1000, 0.2, 1.5),
+        ("fixed_indegree", 250, -1.0, 1.5), ("fixed_indegree", 250, -1.0, 1.5)]
+    # NEST: p_rate = 1000 * eta * nu_th * C_E = 10 kHz per neuron at J = 0.2 mV
+    assert [i.rate for i in model.poisson_inputs] == pytest.approx([10000.0, 10000.0])
     assert model.simulation.t_sim == 1000.0 and model.simulation.dt == 0.1
     # 15,625,000 recurrent synapses (NEST's count minus the device connections)
     assert sum(p.indegree * model.populations[p.target].size for p in model.projections) \

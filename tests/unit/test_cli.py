@@ -1,0 +1,83 @@
+"""The command line as users meet it: exit status 2 and one line for every bad input,
+outputs never clobbered, validate and info on the shipped models."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from cli_runner import DATA, MODELS, REPO, run_brainsim
+
+BAD = os.path.join(REPO, "tests", "bad_inputs")
+with open(os.path.join(BAD, "cases.yaml")) as handle:
+    CASES = yaml.safe_load(handle)
+
+SMALL = os.path.join(DATA, "small_network.yaml")
+
+
+def case_arguments(case: dict) -> list[str]:
+    args = [os.path.join(BAD, case["file"])]
+    if case.get("config"):
+        args += ["--config", os.path.join(BAD, case["config"])]
+    for override in case.get("overrides", []):
+        args += ["--set", override]
+    return args
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(name, tmp_path):
+    case = CASES[name]
+    outdir = tmp_path / "out"
+    done = run_brainsim(["run", *case_arguments(case), "-o", str(outdir), "--no-progress"],
+                        timeout=60)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert case["expect"] in lines[0]
+    assert case["where"] in lines[0]
+    assert not outdir.exists()
+
+
+def test_validate_accepts_shipped_models():
+    for name in ("potjans_diesmann_2014.yaml", "brunel_2000.yaml"):
+        done = run_brainsim(["validate", os.path.join(MODELS, name)], timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "valid" in done.stdout
+
+
+def test_info_reports_counts_delays_and_memory():
+    done = run_brainsim(["info", os.path.join(MODELS, "potjans_diesmann_2014.yaml"),
+                         "--set", "scale=0.1", "-n", "4"], timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "2,988,807" in done.stdout          # recurrent synapses at 10 % (NEST's count)
+    assert "7,717" in done.stdout
+    assert "min 0.1 ms" in done.stdout
+    assert "per rank on 4 rank(s)" in done.stdout
+
+
+def test_existing_output_is_not_overwritten(tmp_path):
+    outdir = tmp_path / "out"
+    args = ["run", SMALL, "--set", "simulation.t_sim=20", "-o", str(outdir), "--no-progress"]
+    first = run_brainsim(args, timeout=120)
+    assert first.returncode == 0, first.stderr
+    spikes = outdir / "spikes.h5"
+    before = spikes.stat().st_mtime_ns, spikes.read_bytes()
+    again = run_brainsim(args, timeout=120)
+    assert again.returncode == 2
+    assert "already holds results" in again.stderr and "--overwrite" in again.stderr
+    assert (spikes.stat().st_mtime_ns, spikes.read_bytes()) == before
+    replaced = run_brainsim(args + ["--overwrite"], timeout=120)
+    assert replaced.returncode == 0, replaced.stderr
+    assert not any(name.endswith(".partial") for name in os.listdir(outdir))
+
+
+def test_run_prints_rate_table_and_timings(tmp_path):
+    done = run_brainsim(["run", SMALL, "--set", "simulation.t_sim=50", "-o",
+                         str(tmp_path / "o"), "--no-progress"], timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "rate (Hz)" in done.stdout
+    assert "real-time factor" in done.stdout
+    for population in ("E", "I"):
+        assert any(line.startswith(population + " ") for line in done.stdout.splitlines())
