@@ -39,7 +39,7 @@ setup(
                              "cdivision": True, "initializedcheck": False},
     ),
     install_requires=["numpy>=1.26", "mpi4py>=4.0", "h5py>=3.10", "PyYAML>=6.0"],
-    extras_require={"mpich": ["mpich"], "test": ["pytest>=8", "hypothesis"]},
+    extras_require={"mpich": ["mpich"], "test": ["pytest>=8", "hypothesis", "libsonata"]},
     entry_points={"console_scripts": ["brainsim = brainsim.cli:main"]},
     zip_safe=False,
 )

@@ -58,7 +58,7 @@ def run_brainsim(args, outdir: str) -> dict:
         "storage_bytes_per_synapse": sum(r["synapse_bytes"] for r in per_rank) / max(1, meta["num_synapses"]),
         "peak_growth_bytes_per_synapse": sum(construction) * (1 << 20) / max(1, meta["num_synapses"]),
         "rates_hz": meta["rates_hz"], "phase_s": per_rank[0]["phase_s"], "bio_s": bio_s,
-        "num_neurons": meta["num_neurons"],
+        "num_neurons": meta["num_neurons"], "population_sizes": meta["population_sizes"],
     }
 
 
@@ -123,16 +123,18 @@ def table(brainsim: dict, nest: dict | None, args) -> str:
     lines.append(f"| synapse storage (B/synapse) | {brainsim['storage_bytes_per_synapse']:.1f} | — | |")
     lines.append(f"| peak growth during build+run (B/synapse) | "
                  f"{brainsim['peak_growth_bytes_per_synapse']:.1f} | — | |")
-    events = [synaptic_events_per_wall_second(r) if r else None for r in (brainsim, nest)]
+    sizes = brainsim["population_sizes"]
+    events = [synaptic_events_per_wall_second(r, sizes) if r else None for r in (brainsim, nest)]
     lines.append(f"| synaptic events / wall s | {events[0]:.3g} | "
                  + (f"{events[1]:.3g} | {events[0] / events[1]:.2f} |" if nest else "— | — |"))
     return "\n".join(lines)
 
 
-def synaptic_events_per_wall_second(result: dict) -> float:
-    """Spikes x mean out-degree (synapses / neurons), per second of simulation wall time."""
-    events = result["spikes"] * result["synapses"] / result["num_neurons"]
-    return events / (result["rtf"] * result["bio_s"])
+def synaptic_events_per_wall_second(result: dict, sizes: dict) -> float:
+    """Spikes per biological second (measured rates x population sizes) x mean out-degree
+    (synapses / neurons), divided by the real-time factor."""
+    spikes_per_bio_s = sum(result["rates_hz"][name] * size for name, size in sizes.items())
+    return spikes_per_bio_s * result["synapses"] / result["num_neurons"] / result["rtf"]
 
 
 def machine_line() -> str:

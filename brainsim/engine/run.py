@@ -19,7 +19,6 @@ from brainsim.engine.simulation import Engine
 from brainsim.engine.spike_recorder import SpikeRecorder
 from brainsim.io.files import (OutputError, check_output_dir, partial_name,
                                prepare_output_dir, write_json_atomic)
-from brainsim.io.sonata_spikes import SpikeFileWriter
 from brainsim.network.build import build_local_network
 from brainsim.network.inputs import ms_to_steps
 from brainsim.network.partition import make_partition
@@ -88,6 +87,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     spikes_path = os.path.join(output_dir, "spikes.h5")
     writer, recorder, progress = None, None, None
     if comm.rank == 0:
+        # Only the writing rank imports HDF5 (it costs each process ~13 MiB).
+        from brainsim.io.sonata_spikes import SpikeFileWriter
         names = [p.name for p in model.populations]
         writer = SpikeFileWriter(partial_name(spikes_path), names)
         offsets = np.array([p.offset for p in model.populations] + [model.num_neurons])
@@ -128,6 +129,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         "ranks": comm.size, "dt_ms": sim.dt, "t_sim_ms": sim.t_sim, "warmup_ms": sim.warmup,
         "scale": model.scale, "indegree_scale": model.indegree_scale,
         "num_neurons": model.num_neurons,
+        "population_sizes": {p.name: p.size for p in model.populations},
         "num_synapses": int(sum(r["num_synapses"] for r in per_rank)),
         "min_delay_ms": engine.min_delay_steps * sim.dt,
         "max_delay_ms": engine.max_delay_steps * sim.dt,

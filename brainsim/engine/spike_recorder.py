@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainsim.io.sonata_spikes import SpikeFileWriter
-
 GID_MASK = np.uint64(0xFFFFFFFF)
 
 
 class SpikeRecorder:
     """Buffers (emission step, gid) pairs and writes them per population on flush.
 
+    writer: a brainsim.io.sonata_spikes.SpikeFileWriter, or None to count only.
     step_to_ms: converts the spike's stamp (emission step + 1, NEST's convention) to ms.
     rate_window_steps: [first, stop) of stamps counted for the rate table.
     """
 
-    def __init__(self, writer: SpikeFileWriter | None, population_offsets: np.ndarray,
+    def __init__(self, writer, population_offsets: np.ndarray,
                  population_names: list[str], recorded: set[str], step_to_ms,
                  rate_window_steps: tuple[int, int], capacity: int = 1_000_000):
         self.writer = writer
