@@ -32,12 +32,62 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace results already in the output directory")
     run.add_argument("--no-progress", action="store_true", help="no progress line")
+    _add_checkpoint_arguments(run)
+    resume = commands.add_parser("resume", help="continue a run from its latest (or a named) "
+                                 "checkpoint, on any number of ranks")
+    resume.add_argument("output", help="output directory of the run (holds checkpoints/)")
+    resume.add_argument("--from", dest="checkpoint", help="checkpoint name (default: latest)")
+    resume.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="PATH=VALUE", help="e.g. --set simulation.t_sim=2000")
+    resume.add_argument("--no-progress", action="store_true", help="no progress line")
+    _add_checkpoint_arguments(resume)
     validate = commands.add_parser("validate", help="check model and config, run nothing")
     _add_model_arguments(validate)
-    info = commands.add_parser("info", help="sizes, synapse counts, delays, memory per rank")
+    info = commands.add_parser("info", help="sizes, synapse counts, delays, memory per rank; "
+                               "or what a checkpoint holds")
     _add_model_arguments(info)
     info.add_argument("-n", "--ranks", type=int, default=1, help="number of MPI ranks")
     return parser
+
+
+def _add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint-every", type=float, metavar="MS",
+                        help="checkpoint every MS of biological time")
+    parser.add_argument("--checkpoint-wall", type=float, metavar="MINUTES",
+                        help="checkpoint every MINUTES of wall-clock time")
+    parser.add_argument("--checkpoint-at-end", action="store_true",
+                        help="checkpoint after the last step (to extend the run later)")
+    parser.add_argument("--keep-checkpoints", type=int, metavar="K",
+                        help="keep the newest K checkpoints (default 2)")
+
+
+def checkpoint_policy(args, model):
+    """Command line over the run config's `run.checkpoint` mapping."""
+    from brainsim.engine.checkpointing import CheckpointPolicy
+    from brainsim.spec import SpecError
+    configured = (model.document.get("run") or {}).get("checkpoint") or {}
+    if not isinstance(configured, dict):
+        raise SpecError(f"run.checkpoint: {configured!r}; expected a mapping "
+                        "(every, wall_minutes, at_end, keep)")
+    unknown = set(configured) - {"every", "wall_minutes", "at_end", "keep"}
+    if unknown:
+        raise SpecError(f"run.checkpoint.{sorted(unknown)[0]}: unknown key; expected "
+                        "every (ms), wall_minutes, at_end, keep")
+    policy = CheckpointPolicy(
+        every_ms=args.checkpoint_every if args.checkpoint_every is not None
+        else configured.get("every"),
+        wall_minutes=args.checkpoint_wall if args.checkpoint_wall is not None
+        else configured.get("wall_minutes"),
+        at_end=args.checkpoint_at_end or bool(configured.get("at_end", False)),
+        keep=args.keep_checkpoints if args.keep_checkpoints is not None
+        else int(configured.get("keep", 2)))
+    for name, value in (("--checkpoint-every", policy.every_ms),
+                        ("--checkpoint-wall", policy.wall_minutes)):
+        if value is not None and not value > 0:
+            raise SpecError(f"{name} {value}: expected a positive number")
+    if policy.keep < 1:
+        raise SpecError(f"--keep-checkpoints {policy.keep}: expected at least 1")
+    return policy
 
 
 def command_validate(args) -> int:
@@ -49,8 +99,11 @@ def command_validate(args) -> int:
 
 
 def command_info(args) -> int:
+    import os
     from brainsim.network.estimate import delay_extent_steps, estimate_memory, expected_synapses
     from brainsim.spec import SpecError, load_model
+    if os.path.isdir(args.model):
+        return info_checkpoint(args.model)
     model = load_model(args.model, args.config, args.overrides)
     if args.ranks < 1:
         raise SpecError(f"-n {args.ranks}: expected a number of ranks >= 1")
@@ -76,6 +129,23 @@ def command_info(args) -> int:
     return 0
 
 
+def info_checkpoint(path: str) -> int:
+    from brainsim.resume import load_checkpoint
+    manifest = load_checkpoint(path)
+    size = sum(shard["bytes"] for shard in manifest["shards"])
+    neurons = sum(manifest.get("population_sizes", {}).values())
+    print(f"checkpoint {path}")
+    print(f"model {manifest['model']}  hash {manifest['model_hash'][:12]}  "
+          f"file {manifest['model_source']}")
+    print(f"time {manifest['t_ms']:g} ms (step {manifest['step']})  seed {manifest['seed']}  "
+          f"written by {manifest['ranks']} rank(s) with brainsim {manifest['brainsim_version']} "
+          f"at {manifest['written_at']}")
+    per_neuron = f", {size / neurons:.0f} bytes/neuron" if neurons else ""
+    print(f"size {size / (1 << 20):.1f} MiB in {len(manifest['shards'])} shard(s){per_neuron}; "
+          f"spikes recorded so far: {sum(manifest['spikes']['counts'].values()):,}")
+    return 0
+
+
 def print_rate_table(model, result) -> None:
     sim = model.simulation
     print(f"\nmean firing rates over ({sim.warmup:g}, {sim.t_sim:g}] ms")
@@ -86,40 +156,92 @@ def print_rate_table(model, result) -> None:
     print(f"\nneurons {meta['num_neurons']:,}  synapses {meta['num_synapses']:,}  "
           f"ranks {meta['ranks']}  spikes {meta['total_spikes']:,}")
     print(f"build {result.build_s:.2f} s  simulate {result.simulate_s:.2f} s for "
-          f"{sim.t_sim:g} ms  real-time factor {result.real_time_factor:.2f}  "
+          f"{meta['simulated_ms']:g} ms  real-time factor {result.real_time_factor:.2f}  "
           f"peak RSS/rank {max(meta['peak_rss_mib_per_rank']):.0f} MiB")
+
+
+def provenance(model, model_path: str, config_path: str | None, overrides: list[str]) -> dict:
+    """What a checkpoint needs to rebuild the same network later."""
+    import os
+    return {"model": model.name, "model_hash": model.model_hash, "seed": model.simulation.seed,
+            "model_source": os.path.abspath(model_path),
+            "config_source": os.path.abspath(config_path) if config_path else None,
+            "overrides": list(overrides), "document": model.document,
+            "population_sizes": {p.name: p.size for p in model.populations}}
 
 
 def command_run(args) -> int:
     import os
-    from brainsim.engine.comm import make_comm
-    from brainsim.engine.run import run_model
     from brainsim.spec import load_model
     model = load_model(args.model, args.config, args.overrides)
+    policy = checkpoint_policy(args, model)
     output_dir = args.output or model.output_dir or os.path.join("output", model.name)
+    return _simulate(model, output_dir, policy, args, resume=None,
+                     provenance=provenance(model, args.model, args.config, args.overrides))
+
+
+def command_resume(args) -> int:
+    from brainsim.engine.run import Resume
+    from brainsim.resume import (check_same_run, checkpoint_path, load_checkpoint,
+                                 load_resumed_model)
+    from brainsim.spec import SpecError
+    path = checkpoint_path(args.output, args.checkpoint)
+    manifest = load_checkpoint(path)
+    check_same_run(args.output, manifest)
+    model = load_resumed_model(manifest, args.overrides)
+    if model.simulation.t_sim <= manifest["t_ms"] + 1e-9:
+        raise SpecError(f"simulation.t_sim: {model.simulation.t_sim:g} ms; expected more than "
+                        f"the checkpoint's {manifest['t_ms']:g} ms (extend it with --set "
+                        "simulation.t_sim=...)")
+    policy = checkpoint_policy(args, model)
+    keys = ("model", "model_hash", "seed", "model_source", "config_source", "document",
+            "population_sizes")
+    origin = {key: manifest.get(key) for key in keys}
+    origin["overrides"] = list(manifest.get("overrides", [])) + list(args.overrides)
+    args.overwrite = False
+    return _simulate(model, args.output, policy, args, resume=Resume(path, manifest),
+                     provenance=origin)
+
+
+def _simulate(model, output_dir, policy, args, resume, provenance) -> int:
+    import os
+    from brainsim.engine.checkpointing import EXIT_CHECKPOINTED
+    from brainsim.engine.comm import make_comm
+    from brainsim.engine.run import run_model
     comm = make_comm()
     try:
         result = run_model(model, comm, output_dir, overwrite=args.overwrite,
-                           show_progress=not args.no_progress)
+                           show_progress=not args.no_progress, policy=policy, resume=resume,
+                           provenance=provenance)
     except Exception as err:
         if comm.size > 1 and not _is_user_error(err):
             sys.stderr.write(f"brainsim: rank {comm.rank} failed:\n{traceback.format_exc()}")
             sys.stderr.flush()
             comm.abort(1)
         raise
+    if not result.completed:
+        if comm.rank == 0:
+            print(f"stopped by a signal at {result.metadata['stopped_at_ms']:g} ms after "
+                  f"checkpointing to {result.checkpoints[-1]}; continue with: brainsim resume "
+                  f"{output_dir}")
+        return EXIT_CHECKPOINTED
     if comm.rank == 0:
         print_rate_table(model, result)
         print(f"output: {os.path.join(output_dir, 'spikes.h5')}")
+        for path in result.checkpoints[-1:]:
+            print(f"checkpoint: {path}")
     return 0
 
 
 def _is_user_error(err: Exception) -> bool:
+    from brainsim.io.checkpoint import CheckpointError
     from brainsim.io.files import OutputError
     from brainsim.spec import SpecError
-    return isinstance(err, (SpecError, OutputError))
+    return isinstance(err, (SpecError, OutputError, CheckpointError))
 
 
-COMMANDS = {"run": command_run, "validate": command_validate, "info": command_info}
+COMMANDS = {"run": command_run, "resume": command_resume, "validate": command_validate,
+            "info": command_info}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
 """All inter-rank communication, behind one small interface (the only module importing MPI).
 
-Verbs: `exchange(local_spike_keys)` (every epoch), reductions and gathers (setup and end of
-run), `abort`. `SerialComm` runs without mpi4py; `MpiComm` wraps a communicator with
+Verbs: `exchange(local_spike_keys, requests)` (every epoch), reductions and gathers (setup
+and end of run), `abort`. Each rank's `requests` bit mask (checkpoint, stop) rides along with
+the spike counts of the exchange, so every rank learns every request in the same epoch
+without an extra collective. `SerialComm` runs without mpi4py; `MpiComm` wraps a communicator with
 preallocated buffers so an epoch allocates nothing but the rare buffer growth.
 """
 from __future__ import annotations
@@ -28,8 +30,10 @@ class SerialComm:
 
     def __init__(self):
         self._received = np.zeros(1024, dtype=np.uint64)
+        self.requests = 0
 
-    def exchange(self, local_keys: np.ndarray) -> np.ndarray:
+    def exchange(self, local_keys: np.ndarray, requests: int = 0) -> np.ndarray:
+        self.requests = requests
         count = local_keys.shape[0]
         if count > self._received.shape[0]:
             self._received = np.zeros(2 * count, dtype=np.uint64)
@@ -73,14 +77,21 @@ class MpiComm:
         self.comm = communicator
         self.rank = communicator.Get_rank()
         self.size = communicator.Get_size()
-        self._send_count = np.zeros(1, dtype=np.int64)
+        self._send_header = np.zeros(2, dtype=np.int64)       # spike count, request bits
+        self._headers = np.zeros((self.size, 2), dtype=np.int64)
         self._counts = np.zeros(self.size, dtype=np.int64)
+        self.requests = 0
         self._displacements = np.zeros(self.size, dtype=np.int64)
         self._received = np.zeros(1024, dtype=np.uint64)
 
-    def exchange(self, local_keys: np.ndarray) -> np.ndarray:
-        self._send_count[0] = local_keys.shape[0]
-        self.comm.Allgather(self._send_count, self._counts)
+    def exchange(self, local_keys: np.ndarray, requests: int = 0) -> np.ndarray:
+        """All ranks' spikes of the epoch, sorted by (lag, gid); afterwards `self.requests`
+        is the OR of every rank's request bits."""
+        self._send_header[0] = local_keys.shape[0]
+        self._send_header[1] = requests
+        self.comm.Allgather(self._send_header, self._headers)
+        self._counts[:] = self._headers[:, 0]
+        self.requests = int(np.bitwise_or.reduce(self._headers[:, 1]))
         total = int(self._counts.sum())
         if total > self._received.shape[0]:
             self._received = np.zeros(2 * total, dtype=np.uint64)

@@ -2,6 +2,7 @@
 
 config -> build -> simulate -> write, each a function; the output carries its provenance
 (model hash, seed, ranks, dt, phase wall times, real-time factor, peak memory per rank).
+A resumed run is the same path with the state of a checkpoint put back before simulating.
 """
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 
 import brainsim
+from brainsim.engine.checkpointing import Checkpointer, CheckpointPolicy
 from brainsim.engine.progress import Progress
 from brainsim.engine.simulation import Engine
 from brainsim.engine.spike_recorder import SpikeRecorder
-from brainsim.io.files import (OutputError, check_output_dir, partial_name,
+from brainsim.io.files import (OutputError, check_output_dir, clear_previous_results,
                                prepare_output_dir, write_json_atomic)
 from brainsim.network.build import build_local_network
 from brainsim.network.inputs import ms_to_steps
@@ -27,12 +29,21 @@ from brainsim.spec.model import ResolvedModel
 
 @dataclass
 class RunResult:
-    """What rank 0 reports at the end (other ranks get None fields where noted)."""
+    """What rank 0 reports at the end (other ranks get empty fields)."""
     rates_hz: dict[str, float]
     build_s: float
     simulate_s: float
     real_time_factor: float
     metadata: dict
+    completed: bool = True
+    checkpoints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resume:
+    """The checkpoint a run continues from: its directory and manifest."""
+    path: str
+    manifest: dict
 
 
 def peak_rss_mib() -> float:
@@ -59,13 +70,16 @@ def step_to_ms_converter(dt: float):
     return lambda steps: np.asarray(steps, dtype=np.float64) * dt
 
 
-def agree_on_output(comm, output_dir: str, overwrite: bool) -> None:
+def agree_on_output(comm, output_dir: str, overwrite: bool, resuming: bool) -> None:
     """Rank 0 checks and creates the output directory; every rank raises the same error."""
     message = None
     if comm.rank == 0:
         try:
-            check_output_dir(output_dir, overwrite)
+            if not resuming:
+                check_output_dir(output_dir, overwrite)
             prepare_output_dir(output_dir)
+            if overwrite and not resuming:
+                clear_previous_results(output_dir)
         except OutputError as err:
             message = str(err)
     message = comm.bcast(message)
@@ -73,37 +87,77 @@ def agree_on_output(comm, output_dir: str, overwrite: bool) -> None:
         raise OutputError(message)
 
 
+def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | None):
+    """Rank 0's recorder writing into spike segments, positioned at the start step."""
+    # Only the writing rank imports HDF5 (it costs each process ~13 MiB).
+    from brainsim.io.spike_segments import SpikeSegments
+    sim = model.simulation
+    names = [p.name for p in model.populations]
+    segments = SpikeSegments(output_dir, names)
+    offsets = np.array([p.offset for p in model.populations] + [model.num_neurons])
+    recorder = SpikeRecorder(segments, offsets, names, set(model.recording.spikes),
+                             step_to_ms_converter(sim.dt),
+                             (ms_to_steps(sim.warmup, sim.dt), ms_to_steps(sim.t_sim, sim.dt)),
+                             capacity=model.recording.flush_every_spikes)
+    first_step = 0
+    if resume is not None:
+        spikes = resume.manifest["spikes"]
+        first_step = resume.manifest["step"]
+        merged = os.path.join(output_dir, "spikes.h5")
+        if not segments.missing(spikes["segments"]):
+            segments.keep_only(spikes["segments"])
+        elif os.path.exists(merged):
+            segments.adopt_merged_file(merged, spikes["counts"], 0)
+        else:
+            raise OutputError(f"{output_dir}: the spike recordings up to the checkpoint are "
+                              "missing (no spike segments, no spikes.h5)")
+        recorder.restore(resume.manifest["recorder"]["counts_in_window"],
+                         resume.manifest["recorder"]["total_spikes"])
+    segments.start(first_step)
+    return recorder, segments
+
+
+def _restore(engine: Engine, resume: Resume, partition, rank: int) -> None:
+    from brainsim.io.checkpoint import read_local_state
+    size = partition.num_ranks
+    local = read_local_state(resume.path, resume.manifest,
+                             owns=lambda gids: gids % size == rank)
+    engine.restore(resume.manifest["step"], partition.local_index(local["gids"]).astype(np.int64),
+                   local["state"], local["pending_input"])
+
+
 def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = False,
-              show_progress: bool = True) -> RunResult:
-    agree_on_output(comm, output_dir, overwrite)
+              show_progress: bool = True, policy: CheckpointPolicy | None = None,
+              resume: Resume | None = None, provenance: dict | None = None) -> RunResult:
+    agree_on_output(comm, output_dir, overwrite, resuming=resume is not None)
     sim = model.simulation
     stop_step = ms_to_steps(sim.t_sim, sim.dt)
+    policy = policy or CheckpointPolicy()
 
     rss_before_build_mib = current_rss_mib()
     comm.barrier()
     started = time.perf_counter()
     partition = make_partition(model, comm.size)
     network = build_local_network(model, partition, comm.rank)
-    spikes_path = os.path.join(output_dir, "spikes.h5")
-    writer, recorder, progress = None, None, None
+    recorder = segments = progress = None
     if comm.rank == 0:
-        # Only the writing rank imports HDF5 (it costs each process ~13 MiB).
-        from brainsim.io.sonata_spikes import SpikeFileWriter
-        names = [p.name for p in model.populations]
-        writer = SpikeFileWriter(partial_name(spikes_path), names)
-        offsets = np.array([p.offset for p in model.populations] + [model.num_neurons])
-        recorder = SpikeRecorder(writer, offsets, names, set(model.recording.spikes),
-                                 step_to_ms_converter(sim.dt),
-                                 (ms_to_steps(sim.warmup, sim.dt), stop_step),
-                                 capacity=model.recording.flush_every_spikes)
-        if show_progress:
-            progress = Progress(stop_step, sim.dt)
-    engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder, progress=progress)
+        recorder, segments = _spike_recording(model, output_dir, resume)
+    engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder)
+    if resume is not None:
+        _restore(engine, resume, partition, comm.rank)
+    if comm.rank == 0 and show_progress:
+        progress = Progress(stop_step, sim.dt, first_step=engine.step)
+        engine.progress = progress
+    checkpointer = Checkpointer(policy, output_dir, comm, engine, recorder, segments,
+                                provenance or {})
     comm.barrier()
     build_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    engine.run_until(stop_step)
+    first_step = engine.step
+    completed = engine.run_until(stop_step, control=checkpointer)
+    if completed:
+        checkpointer.at_end(engine.step)
     comm.barrier()
     simulate_s = time.perf_counter() - started
     if progress is not None:
@@ -116,14 +170,29 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         "rss_before_build_mib": rss_before_build_mib,
         "build_s": network.build_seconds, "phase_s": engine.timings})
     if comm.rank != 0:
-        return RunResult({}, build_s, simulate_s, 0.0, {})
-
+        return RunResult({}, build_s, simulate_s, 0.0, {}, completed,
+                         tuple(checkpointer.written))
     recorder.flush()
+    simulated_ms = (engine.step - first_step) * sim.dt
+    metadata = _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s,
+                         simulated_ms, resume, completed)
+    if completed:
+        segments.merge(os.path.join(output_dir, "spikes.h5"), _file_attributes(metadata))
+        write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
+    else:
+        segments.close_current()
+        write_json_atomic(os.path.join(output_dir, "run_interrupted.json"), metadata)
+    return RunResult(metadata["rates_hz"], build_s, simulate_s, metadata["real_time_factor"],
+                     metadata, completed, tuple(checkpointer.written))
+
+
+def _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s, simulated_ms,
+              resume, completed) -> dict:
+    sim = model.simulation
     window_s = (sim.t_sim - sim.warmup) * 1e-3
     rates = {p.name: float(recorder.counts_in_window[p.index]) / (p.size * window_s)
              for p in model.populations}
-    real_time_factor = simulate_s / (sim.t_sim * 1e-3)
-    metadata = {
+    return {
         "brainsim_version": brainsim.__version__, "model": model.name,
         "model_file": model.source, "model_hash": model.model_hash, "seed": sim.seed,
         "ranks": comm.size, "dt_ms": sim.dt, "t_sim_ms": sim.t_sim, "warmup_ms": sim.warmup,
@@ -133,16 +202,19 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         "num_synapses": int(sum(r["num_synapses"] for r in per_rank)),
         "min_delay_ms": engine.min_delay_steps * sim.dt,
         "max_delay_ms": engine.max_delay_steps * sim.dt,
-        "build_s": build_s, "simulate_s": simulate_s, "real_time_factor": real_time_factor,
+        "build_s": build_s, "simulate_s": simulate_s, "simulated_ms": simulated_ms,
+        "real_time_factor": simulate_s / (simulated_ms * 1e-3) if simulated_ms else 0.0,
+        "completed": completed, "stopped_at_ms": engine.step * sim.dt,
+        "resumed_from": resume.path if resume else None,
+        "resumed_from_ranks": resume.manifest["ranks"] if resume else None,
         "total_spikes": int(recorder.total_spikes), "rates_hz": rates,
         "peak_rss_mib_per_rank": [r["peak_rss_mib"] for r in per_rank],
         "per_rank": per_rank,
     }
-    writer.set_attributes({key: metadata[key] for key in (
-        "brainsim_version", "model", "model_hash", "seed", "ranks", "dt_ms", "t_sim_ms",
-        "build_s", "simulate_s", "real_time_factor", "num_neurons", "num_synapses")})
-    writer.file.attrs["peak_rss_mib_per_rank"] = np.array(metadata["peak_rss_mib_per_rank"])
-    writer.close()
-    os.replace(partial_name(spikes_path), spikes_path)
-    write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
-    return RunResult(rates, build_s, simulate_s, real_time_factor, metadata)
+
+
+def _file_attributes(metadata: dict) -> dict:
+    keys = ("brainsim_version", "model", "model_hash", "seed", "ranks", "dt_ms", "t_sim_ms",
+            "build_s", "simulate_s", "real_time_factor", "num_neurons", "num_synapses",
+            "peak_rss_mib_per_rank")
+    return {key: metadata[key] for key in keys}

@@ -50,10 +50,34 @@ class Engine:
             lo = hi = max(1, int(round(1.0 / self.dt)))
         return int(lo), int(hi)
 
-    def run_until(self, stop_step: int) -> None:
-        """Simulate epochs until the step counter reaches stop_step."""
+    def pending_input(self) -> np.ndarray:
+        """Input already delivered for future steps, per local neuron: [n_local, ring_len, 2]
+        where [:, k] is what the update of step (self.step + k) will read."""
+        rolled = np.roll(self.ring, -(self.step % self.ring_len), axis=0)
+        return np.ascontiguousarray(rolled.transpose(1, 0, 2))
+
+    def restore(self, step: int, local_index: np.ndarray, state: dict, pending: np.ndarray) -> None:
+        """Put checkpointed state (rows for this rank's neurons at local_index) back."""
+        net = self.network
+        if local_index.shape[0] != net.num_local:
+            raise ValueError(f"checkpoint holds {local_index.shape[0]} of this rank's "
+                             f"{net.num_local} neurons")
+        for name, values in state.items():
+            net.state[name][local_index] = values
+        self.step = step
+        self.ring[:] = 0.0
+        horizon = pending.shape[1]
+        if horizon > self.ring_len and np.any(pending[:, self.ring_len:]):
+            raise ValueError("checkpoint holds input further ahead than this network's delays")
+        for k in range(min(horizon, self.ring_len)):
+            self.ring[(step + k) % self.ring_len, local_index, :] = pending[:, k, :]
+
+    def run_until(self, stop_step: int, control=None) -> bool:
+        """Simulate epochs until the step counter reaches stop_step; returns False when
+        `control` (a Checkpointer) stopped the run early."""
         net, syn = self.network, self.network.synapses
         clock = time.perf_counter
+        requests = 0
         while self.step < stop_step:
             num_steps = min(self.min_delay_steps, stop_step - self.step)
             t0 = clock()
@@ -62,7 +86,7 @@ class Engine:
                 emitted += group.update(net.state, self.ring, net.local_gids, self.step,
                                         num_steps, self.seed, self.spike_keys[emitted:])
             t1 = clock()
-            received = self.comm.exchange(self.spike_keys[:emitted])
+            received = self.comm.exchange(self.spike_keys[:emitted], requests)
             t2 = clock()
             delivery.deliver(received, received.shape[0], self.step, syn.row_ptr,
                              syn.target, syn.weight, syn.delay_steps, self.ring)
@@ -78,3 +102,8 @@ class Engine:
             timings["record"] += t4 - t3
             if self.progress is not None:
                 self.progress.tick(self.step)
+            if control is not None:
+                requests, stop = control.after_epoch(self.step, self.comm.requests)
+                if stop:
+                    return False
+        return True

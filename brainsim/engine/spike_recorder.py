@@ -15,7 +15,8 @@ GID_MASK = np.uint64(0xFFFFFFFF)
 class SpikeRecorder:
     """Buffers (emission step, gid) pairs and writes them per population on flush.
 
-    writer: a brainsim.io.sonata_spikes.SpikeFileWriter, or None to count only.
+    writer: anything with append(population, timestamps_ms, node_ids) (SpikeSegments,
+            SpikeFileWriter), or None to count only.
     step_to_ms: converts the spike's stamp (emission step + 1, NEST's convention) to ms.
     rate_window_steps: [first, stop) of stamps counted for the rate table.
     """
@@ -34,6 +35,11 @@ class SpikeRecorder:
         self._filled = 0
         self.counts_in_window = np.zeros(len(population_names), dtype=np.int64)
         self.total_spikes = 0
+
+    def restore(self, counts_in_window, total_spikes: int) -> None:
+        """Resume: the counts up to the checkpoint (its spikes are already on disk)."""
+        self.counts_in_window[:] = counts_in_window
+        self.total_spikes = int(total_spikes)
 
     def record(self, keys: np.ndarray, epoch_first_step: int) -> None:
         count = keys.shape[0]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 
 class OutputError(Exception):
     """The output directory cannot be used; str() is one line naming the path."""
 
 
-OUTPUT_FILES = ("spikes.h5", "run.json")
+OUTPUT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "checkpoints",
+                ".spike_segments")
+# What --overwrite replaces: brainsim's own results, never anything else in the directory.
+REPLACED_ON_OVERWRITE = ("run_interrupted.json", "checkpoints", ".spike_segments")
 
 
 def check_output_dir(path: str, overwrite: bool) -> None:
@@ -23,6 +27,17 @@ def check_output_dir(path: str, overwrite: bool) -> None:
     if existing:
         raise OutputError(f"{path}: already holds results ({', '.join(existing)}); "
                           "expected a new directory (or pass --overwrite to replace them)")
+
+
+def clear_previous_results(path: str) -> None:
+    """--overwrite: remove the previous run's checkpoints and partial recordings, so that a
+    later resume cannot pick up a checkpoint of the run being replaced."""
+    for name in REPLACED_ON_OVERWRITE:
+        target = os.path.join(path, name)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        elif os.path.exists(target):
+            os.remove(target)
 
 
 def prepare_output_dir(path: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 SONATA_MAGIC = 0x0A7A
 SORTING_ENUM = h5py.enum_dtype({"none": 0, "by_id": 1, "by_time": 2}, basetype="i1")
-CHUNK = 1 << 16
+CHUNK = 1 << 14
 
 
 class SpikeFileWriter:
@@ -48,7 +48,7 @@ class SpikeFileWriter:
 
     def set_attributes(self, attributes: dict) -> None:
         for key, value in attributes.items():
-            self.file.attrs[key] = value
+            self.file.attrs[key] = np.asarray(value) if isinstance(value, list) else value
 
     def close(self) -> None:
         self.file.close()
