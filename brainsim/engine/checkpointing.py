@@ -64,6 +64,7 @@ class Checkpointer:
         self.signals = SignalWatch() if policy.on_signal else None
         self.stopped_by = None
         self.written: list[str] = []
+        self.write_seconds: list[float] = []
         dt = engine.dt
         self.every_steps = (max(1, int(round(policy.every_ms / dt)))
                             if policy.every_ms else None)
@@ -109,6 +110,7 @@ class Checkpointer:
 
     def write(self, step: int) -> None:
         """Collective: every rank writes its shard; rank 0 publishes the manifest."""
+        started = time.perf_counter()
         if self.comm.rank == 0:
             os.makedirs(files.temporary_dir(self.root, step), exist_ok=True)
             self.recorder.flush()
@@ -130,6 +132,7 @@ class Checkpointer:
                 self.next_wall = time.monotonic() + self.wall_interval
         path = self.comm.bcast(path)
         self.written.append(path)
+        self.write_seconds.append(time.perf_counter() - started)
 
     def _manifest(self, step: int, shards: list[dict]) -> dict:
         return {

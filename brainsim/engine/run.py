@@ -176,6 +176,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     simulated_ms = (engine.step - first_step) * sim.dt
     metadata = _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s,
                          simulated_ms, resume, completed)
+    metadata["checkpoints"] = [{"path": path, "write_s": seconds} for path, seconds
+                               in zip(checkpointer.written, checkpointer.write_seconds)]
     if completed:
         segments.merge(os.path.join(output_dir, "spikes.h5"), _file_attributes(metadata))
         write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
