@@ -180,7 +180,8 @@ def main() -> None:
                 nest_runs.append(run_nest(args, nest_python))
     brainsim = summarise(brainsim_runs)
     nest = summarise(nest_runs) if nest_runs else None
-    heading = (f"### {args.model} scale {args.scale:g}, {args.ranks} ranks/threads, "
+    scale = f" scale {args.scale:g}" if args.model == "pd14" else ""
+    heading = (f"### {args.model}{scale}, {args.ranks} ranks/threads, "
                f"{args.t_presim:g} + {args.t_sim:g} ms, seed {args.seed}, "
                f"median of {args.repeats}\n"
                f"{datetime.date.today()} · {machine_line()} · commit {commit()}"
