@@ -47,6 +47,8 @@ def make_parser() -> argparse.ArgumentParser:
                                "or what a checkpoint holds")
     _add_model_arguments(info)
     info.add_argument("-n", "--ranks", type=int, default=1, help="number of MPI ranks")
+    from brainsim.analysis.cli import add_parser as add_analyse_parser
+    add_analyse_parser(commands)
     return parser
 
 
@@ -240,8 +242,13 @@ def _is_user_error(err: Exception) -> bool:
     return isinstance(err, (SpecError, OutputError, CheckpointError))
 
 
+def command_analyse(args) -> int:
+    from brainsim.analysis.cli import run
+    return run(args)
+
+
 COMMANDS = {"run": command_run, "resume": command_resume, "validate": command_validate,
-            "info": command_info}
+            "info": command_info, "analyse": command_analyse}
 
 
 def main(argv: list[str] | None = None) -> int:

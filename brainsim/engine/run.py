@@ -201,6 +201,8 @@ def _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s, simu
         "scale": model.scale, "indegree_scale": model.indegree_scale,
         "num_neurons": model.num_neurons,
         "population_sizes": {p.name: p.size for p in model.populations},
+        "recorded_populations": [p.name for p in model.populations
+                                 if p.name in model.recording.spikes],
         "num_synapses": int(sum(r["num_synapses"] for r in per_rank)),
         "min_delay_ms": engine.min_delay_steps * sim.dt,
         "max_delay_ms": engine.max_delay_steps * sim.dt,
