@@ -103,12 +103,8 @@ def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | Non
     if resume is not None:
         spikes = resume.manifest["spikes"]
         first_step = resume.manifest["step"]
-        merged = os.path.join(output_dir, "spikes.h5")
-        if not segments.missing(spikes["segments"]):
-            segments.keep_only(spikes["segments"])
-        elif os.path.exists(merged):
-            segments.adopt_merged_file(merged, spikes["counts"], 0)
-        else:
+        if not segments.resume(os.path.join(output_dir, "spikes.h5"), spikes["segments"],
+                               spikes["counts"]):
             raise OutputError(f"{output_dir}: the spike recordings up to the checkpoint are "
                               "missing (no spike segments, no spikes.h5)")
         recorder.restore(resume.manifest["recorder"]["counts_in_window"],

@@ -12,9 +12,9 @@ class OutputError(Exception):
 
 
 OUTPUT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "checkpoints",
-                ".spike_segments")
+                ".segments")
 # What --overwrite replaces: brainsim's own results, never anything else in the directory.
-REPLACED_ON_OVERWRITE = ("run_interrupted.json", "checkpoints", ".spike_segments")
+REPLACED_ON_OVERWRITE = ("run_interrupted.json", "checkpoints", ".segments")
 
 
 def check_output_dir(path: str, overwrite: bool) -> None:

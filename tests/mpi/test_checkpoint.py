@@ -74,7 +74,7 @@ def test_sigterm_checkpoints_and_exits_75_then_resumes(tmp_path):
     process = subprocess.Popen(brainsim_command(
         ["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=3000"],
         ranks=2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    segments = os.path.join(outdir, ".spike_segments")
+    segments = os.path.join(outdir, ".segments")
     deadline = time.monotonic() + 60
     while not os.path.isdir(segments) and time.monotonic() < deadline:
         time.sleep(0.02)
