@@ -8,6 +8,9 @@ cdef enum ConnectRule:
     RULE_PAIRWISE_BERNOULLI = 1
     RULE_ONE_TO_ONE = 2
     RULE_ALL_TO_ALL = 3
+    RULE_FIXED_OUTDEGREE = 4    # connect_outdegree: draws per source, kept on the targets' ranks
+    RULE_SPATIAL_BERNOULLI = 5  # connect_spatial: distance-dependent pairwise_bernoulli
+    RULE_EXPLICIT = 6           # place_edges: given (source, target, weight, delay) lists
 
 
 cdef enum ConnectError:
@@ -20,6 +23,7 @@ cdef enum ConnectError:
     ERR_ROW_RANGE = -6             # source gid beyond source_counts / fill_ptr
     ERR_FILL_OVERFLOW = -7         # fill_ptr points beyond the output arrays
     ERR_ONE_TO_ONE_RANGE = -8      # one_to_one target has no source of the same rank in population
+    ERR_TOO_FEW_TARGETS = -9       # outdegree > available targets (no multapses) or no target
 
 
 ctypedef struct SynapseSink:
@@ -46,3 +50,7 @@ ctypedef struct SynapseSink:
     int error                      # OUT: a ConnectError
     int64_t error_gid              # OUT: the target gid where the error happened
     double error_value             # OUT: the offending value (delay in ms, count, ...)
+    bint delay_linear              # delay = delay_offset + delay_slope * distance (ms)
+    double delay_offset            # ms
+    double delay_slope             # ms per mm
+    double distance                # mm, of the synapse being emitted (spatial rules)

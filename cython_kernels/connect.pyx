@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from libc.math cimport floor, log, log1p
+from libc.math cimport exp, fabs, floor, log, log1p, sqrt
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
@@ -38,12 +38,16 @@ _EMPTY_F64 = np.zeros(0, dtype=np.float64)
 _EMPTY_U16 = np.zeros(0, dtype=np.uint16)
 
 RULE_NAMES = {0: "fixed count per target (fixed_indegree / fixed_total_number)",
-              1: "pairwise_bernoulli", 2: "one_to_one", 3: "all_to_all"}
+              1: "pairwise_bernoulli", 2: "one_to_one", 3: "all_to_all",
+              4: "fixed_outdegree", 5: "spatial pairwise_bernoulli", 6: "explicit edges"}
+KERNEL_CODES = {"constant": 0, "gaussian": 1, "exponential": 2}
+MASK_CODES = {"none": 0, "circular": 1, "rectangular": 2}
 
 
 cdef inline void _emit(SynapseSink* sink, int64_t source_gid, uint32_t target_local,
                        uint32_t target_gid, uint32_t k) noexcept nogil:
-    """Count (mode 0) or store (mode 1) synapse k of a target."""
+    """Count (mode 0) or store (mode 1) synapse k; its weight and delay are keyed by
+    (target_gid, k) — for fixed_outdegree `target_gid` is the source gid (the key gid)."""
     cdef double weight, delay_ms, steps_d
     cdef int64_t pos, steps
     if source_gid < 0 or source_gid >= sink.n_rows:
@@ -60,8 +64,10 @@ cdef inline void _emit(SynapseSink* sink, int64_t source_gid, uint32_t target_lo
         sink.error = ERR_WEIGHT_REDRAW
         sink.error_gid = target_gid
         return
-    if draw_distribution(sink.seed, DELAY, sink.projection, target_gid, k, sink.delay_code,
-                         sink.delay_params, &delay_ms) != RNG_OK:
+    if sink.delay_linear:
+        delay_ms = sink.delay_offset + sink.delay_slope * sink.distance
+    elif draw_distribution(sink.seed, DELAY, sink.projection, target_gid, k, sink.delay_code,
+                           sink.delay_params, &delay_ms) != RNG_OK:
         sink.error = ERR_DELAY_REDRAW
         sink.error_gid = target_gid
         return
@@ -348,9 +354,356 @@ cdef _raise_connect_error(SynapseSink sink, int rule, int projection, int64_t so
     elif e == ERR_FILL_OVERFLOW:
         msg = (f"fill_ptr position {int(sink.error_value)} is outside the output arrays "
                f"(length {sink.out_len}); count and fill passes disagree")
+    elif e == ERR_TOO_FEW_TARGETS:
+        msg = (f"cannot draw {int(sink.error_value)} targets for source gid {sink.error_gid}: "
+               f"too few targets available (without multapses the out-degree may not exceed "
+               f"the target population size, minus the source itself without autapses)")
     elif e == ERR_ONE_TO_ONE_RANGE:
         msg = (f"one_to_one: target position {int(sink.error_value)} has no source "
                f"(source population size {source_size}); populations must have equal sizes")
     else:
         msg = f"unknown error code {e}"
     raise ValueError(f"{where}: {msg}")
+
+
+
+# ---------------------------------------------------------------------------------------
+# fixed_outdegree: per source, `outdegree` targets drawn from the target population.
+#
+# Draw k of source gid s (k = 0 .. outdegree-1) is a pure function of
+# (seed, SOURCE, projection, c2 = s, c0 = k, c1 = 2) with multapses, or Floyd's insertion k
+# with c1 = 3 without; its weight and delay are keyed (WEIGHT / DELAY, c2 = s, c0 = k).
+# Every rank regenerates the draws of every source (O(N_src x outdegree) Philox calls)
+# and keeps the synapses onto its own targets, in (source, k) order: each CSR row holds a
+# source's local synapses in k order on any number of ranks.
+
+cdef void _outdegree_core(SynapseSink* sink,                 # IN/OUT
+                          int64_t source_offset, int64_t source_size,
+                          int64_t target_offset, int64_t target_size, int64_t m,
+                          bint allow_autapses, bint allow_multapses,
+                          const int64_t[:] local_of,         # IN per target: local index or -1
+                          uint64_t* bitmap,                  # scratch, target_size bits, zero
+                          int64_t* chosen) noexcept nogil:   # scratch, m entries
+    cdef int64_t s, sgid, self_idx, n_avail, r, j, lidx
+    cdef uint32_t k
+    if m <= 0:
+        return
+    for s in range(source_size):
+        sgid = source_offset + s
+        self_idx = -1
+        if not allow_autapses and target_offset <= sgid < target_offset + target_size:
+            self_idx = sgid - target_offset
+        n_avail = target_size - (self_idx >= 0)
+        if n_avail <= 0 or (not allow_multapses and m > n_avail):
+            sink.error = ERR_TOO_FEW_TARGETS
+            sink.error_gid = sgid
+            sink.error_value = <double>m
+            return
+        if allow_multapses:
+            for k in range(<uint32_t>m):
+                r = <int64_t>uniform_index(
+                    word_a(stream_draw(sink.seed, SOURCE, sink.projection, <uint32_t>sgid, k, 2)),
+                    <uint64_t>n_avail)
+                if self_idx >= 0 and r >= self_idx:
+                    r += 1
+                lidx = local_of[r]
+                if lidx >= 0:
+                    _emit(sink, sgid, <uint32_t>lidx, <uint32_t>sgid, k)
+                    if sink.error:
+                        return
+        else:
+            for j in range(n_avail - m, n_avail):
+                k = <uint32_t>(j - (n_avail - m))
+                r = <int64_t>uniform_index(
+                    word_a(stream_draw(sink.seed, SOURCE, sink.projection, <uint32_t>sgid, k, 3)),
+                    <uint64_t>(j + 1))
+                if bitmap[r >> 6] & (<uint64_t>1 << (r & 63)):
+                    r = j
+                bitmap[r >> 6] |= (<uint64_t>1 << (r & 63))
+                chosen[k] = r
+                if self_idx >= 0 and r >= self_idx:
+                    r += 1
+                lidx = local_of[r]
+                if lidx >= 0:
+                    _emit(sink, sgid, <uint32_t>lidx, <uint32_t>sgid, k)
+                    if sink.error:
+                        return
+            for j in range(m):
+                bitmap[chosen[j] >> 6] = 0
+
+
+cdef _make_sink(SynapseSink* sink, int mode, uint64_t seed, int projection_index,
+                int weight_code, weight_params, int delay_code, delay_params, double dt,
+                source_counts, fill_ptr, out_target, out_weight, out_delay, keep):
+    """Fill a sink from the Python arguments; `keep` holds the memoryviews alive."""
+    if mode not in (0, 1):
+        raise ValueError(f"mode must be 0 (count) or 1 (fill), got {mode}")
+    if not 0 <= projection_index < (1 << 24):
+        raise ValueError(f"projection index must be in [0, 2**24), got {projection_index}")
+    if not 0 <= weight_code <= 3 or not 0 <= delay_code <= 3:
+        raise ValueError(f"weight / delay distribution codes must be in 0..3, got "
+                         f"{weight_code} / {delay_code}")
+    if not dt > 0.0:
+        raise ValueError(f"dt must be finite and positive [ms], got {dt}")
+    cdef int64_t[::1] counts_v, ptr_v
+    cdef uint32_t[::1] tv
+    cdef double[::1] wv
+    cdef uint16_t[::1] dv
+    memset(sink, 0, sizeof(SynapseSink))
+    sink.mode = mode
+    sink.seed = seed
+    sink.projection = <uint32_t>projection_index
+    sink.weight_code = weight_code
+    sink.delay_code = delay_code
+    _copy_params(weight_params, sink.weight_params, "weight_params")
+    _copy_params(delay_params, sink.delay_params, "delay_params")
+    sink.dt = dt
+    sink.steps_per_ms = 1.0 / dt
+    if mode == 0:
+        counts_v = source_counts
+        keep.append(counts_v)
+        sink.n_rows = counts_v.shape[0]
+        sink.source_counts = &counts_v[0] if counts_v.shape[0] else NULL
+    else:
+        ptr_v = fill_ptr
+        tv, wv, dv = out_target, out_weight, out_delay
+        keep.extend([ptr_v, tv, wv, dv])
+        sink.n_rows = ptr_v.shape[0]
+        sink.fill_ptr = &ptr_v[0] if ptr_v.shape[0] else NULL
+        sink.out_len = tv.shape[0]
+        if wv.shape[0] != sink.out_len or dv.shape[0] != sink.out_len:
+            raise ValueError("out_target, out_weight, out_delay must have one length")
+        if sink.out_len:
+            sink.out_target = &tv[0]
+            sink.out_weight = &wv[0]
+            sink.out_delay = &dv[0]
+
+
+cdef _finish(SynapseSink sink, int rule, int projection_index, int64_t source_offset,
+            int64_t source_size, int weight_code, weight_params, int delay_code, delay_params,
+            double dt):
+    if sink.error:
+        _raise_connect_error(sink, rule, projection_index, source_offset, source_size,
+                             weight_code, weight_params, delay_code, delay_params, dt)
+    if sink.mode == 0 or sink.num_synapses == 0:
+        return (sink.num_synapses, 0, 0)
+    return (sink.num_synapses, sink.min_delay_steps, sink.max_delay_steps)
+
+
+def connect_outdegree(int mode, uint64_t seed, int projection_index,
+                      int64_t source_offset, int64_t source_size,
+                      int64_t target_offset, int64_t target_size, int64_t outdegree,
+                      const int64_t[:] local_of not None,  # IN per target: local index or -1
+                      bint allow_autapses, bint allow_multapses,
+                      int weight_code, weight_params, int delay_code, delay_params, double dt,
+                      source_counts=None,   # IN/OUT mode 0: int64 by source gid
+                      fill_ptr=None,        # IN/OUT mode 1: int64 by source gid
+                      out_target=None, out_weight=None, out_delay=None):  # OUT mode 1
+    """Count (mode 0) or fill (mode 1) this rank's synapses of a fixed_outdegree projection.
+
+    ``local_of[i]`` is the local index of target population member i on this rank, or -1.
+    Returns (num_synapses, min_delay_steps, max_delay_steps) as connect_projection.
+    """
+    if local_of.shape[0] != target_size:
+        raise ValueError(f"local_of needs one entry per target ({target_size}), got "
+                         f"{local_of.shape[0]}")
+    if outdegree < 0 or source_offset < 0 or source_size < 0 or target_size < 0:
+        raise ValueError("outdegree and population ranges must be non-negative")
+    if source_offset + source_size >= (1 << 32):
+        raise ValueError("source gids must be in [0, 2**32)")
+    cdef SynapseSink sink
+    keep = []
+    _make_sink(&sink, mode, seed, projection_index, weight_code, weight_params, delay_code,
+               delay_params, dt, source_counts, fill_ptr, out_target, out_weight, out_delay,
+               keep)
+    cdef uint64_t[::1] bitmap = np.zeros((target_size + 63) // 64 + 1, dtype=np.uint64)
+    cdef int64_t[::1] chosen = np.zeros(max(1, outdegree), dtype=np.int64)
+    with nogil:
+        _outdegree_core(&sink, source_offset, source_size, target_offset, target_size,
+                        outdegree, allow_autapses, allow_multapses, local_of, &bitmap[0],
+                        &chosen[0])
+    return _finish(sink, RULE_FIXED_OUTDEGREE, projection_index, source_offset, source_size,
+                   weight_code, weight_params, delay_code, delay_params, dt)
+
+
+# ---------------------------------------------------------------------------------------
+# Spatial pairwise_bernoulli: every (source, local target) pair within the mask connects
+# with probability kernel(distance); the draw for source member r of target gid g is
+# uniform01(seed, BERNOULLI, projection, c2 = g, c0 = r, c1 = 1). Synapse k of a target
+# (k counts its synapses in source order) gets weight keyed (g, k) and, with a
+# distance-dependent delay, offset + slope * distance.
+
+cdef inline double _kernel(int kind, double p_center, double width, double d) noexcept nogil:
+    if kind == 1:
+        return p_center * exp(-d * d / (2.0 * width * width))
+    if kind == 2:
+        return p_center * exp(-d / width)
+    return p_center
+
+
+cdef void _spatial_core(SynapseSink* sink, int64_t source_offset, int64_t source_size,
+                        const int64_t[:] target_gids, const uint32_t[:] target_local,
+                        const double[:, ::1] source_pos,   # IN [source_size, dims] mm
+                        const double[:, ::1] target_pos,   # IN [n_targets, dims] mm
+                        int kernel_kind, double p_center, double width,
+                        int mask_kind, const double* mask_params,  # radius | ll[3], ur[3]
+                        bint wrap, const double* extent, bint allow_autapses) noexcept nogil:
+    cdef Py_ssize_t t
+    cdef int64_t gid, r
+    cdef int dims = source_pos.shape[1]
+    cdef int a
+    cdef uint32_t k
+    cdef double dvec[3]
+    cdef double d2, dist, p, e
+    cdef bint inside
+    for t in range(target_gids.shape[0]):
+        gid = target_gids[t]
+        k = 0
+        for r in range(source_size):
+            if not allow_autapses and source_offset + r == gid:
+                continue
+            d2 = 0.0
+            inside = True
+            for a in range(dims):
+                dvec[a] = source_pos[r, a] - target_pos[t, a]
+                if wrap:
+                    e = extent[a]
+                    dvec[a] = dvec[a] - e * floor(dvec[a] / e + 0.5)
+                d2 += dvec[a] * dvec[a]
+                if mask_kind == 2 and (dvec[a] < mask_params[a] or dvec[a] > mask_params[3 + a]):
+                    inside = False
+            if not inside or (mask_kind == 1 and d2 > mask_params[0] * mask_params[0]):
+                continue
+            dist = sqrt(d2)
+            p = _kernel(kernel_kind, p_center, width, dist)
+            if p <= 0.0:
+                continue
+            if p < 1.0 and uniform01(sink.seed, BERNOULLI, sink.projection, <uint32_t>gid,
+                                     <uint32_t>r, 1) >= p:
+                continue
+            sink.distance = dist
+            _emit(sink, source_offset + r, target_local[t], <uint32_t>gid, k)
+            if sink.error:
+                return
+            k += 1
+
+
+def connect_spatial(int mode, uint64_t seed, int projection_index,
+                    int64_t source_offset, int64_t source_size,
+                    const int64_t[:] target_gids not None,     # IN local targets, ascending
+                    const uint32_t[:] target_local not None,   # IN their local indices
+                    const double[:, ::1] source_pos not None,  # IN [source_size, dims] mm
+                    const double[:, ::1] target_pos not None,  # IN [n_targets, dims] mm
+                    str kernel, double p_center, double width,
+                    str mask, mask_params, bint edge_wrap, extent, bint allow_autapses,
+                    int weight_code, weight_params, int delay_code, delay_params, double dt,
+                    distance_delay=None,  # IN (offset ms, slope ms/mm) or None
+                    source_counts=None, fill_ptr=None, out_target=None, out_weight=None,
+                    out_delay=None):
+    """Count (mode 0) or fill (mode 1) the synapses of a distance-dependent
+    pairwise_bernoulli onto ``target_gids``. kernel: 'constant' | 'gaussian' (width = std)
+    | 'exponential' (width = beta), p(d) as NEST's spatial_distributions times p_center;
+    mask: 'none' | 'circular' (mask_params = [radius]) | 'rectangular' (lower_left then
+    upper_right, dims each); distances between positions (mm), periodic over ``extent``
+    when edge_wrap."""
+    cdef int dims = source_pos.shape[1]
+    if not 1 <= dims <= 3 or target_pos.shape[1] != dims:
+        raise ValueError(f"positions must have 1 to 3 coordinates, alike for sources and "
+                         f"targets, got {dims} and {target_pos.shape[1]}")
+    if source_pos.shape[0] != source_size or target_pos.shape[0] != target_gids.shape[0] \
+            or target_local.shape[0] != target_gids.shape[0]:
+        raise ValueError("one position per source and per target, one local index per target")
+    if kernel not in KERNEL_CODES or mask not in MASK_CODES:
+        raise ValueError(f"kernel must be one of {list(KERNEL_CODES)} and mask one of "
+                         f"{list(MASK_CODES)}, got {kernel!r}, {mask!r}")
+    if kernel != "constant" and not width > 0.0:
+        raise ValueError(f"kernel width must be > 0 mm, got {width}")
+    cdef double mp[6]
+    cdef double ext[3]
+    cdef int a
+    mask_list = [] if mask_params is None else [float(x) for x in mask_params]
+    if mask == "circular" and len(mask_list) != 1:
+        raise ValueError("a circular mask takes [radius]")
+    if mask == "rectangular" and len(mask_list) != 2 * dims:
+        raise ValueError(f"a rectangular mask takes lower_left + upper_right ({2 * dims} numbers)")
+    for a in range(6):
+        mp[a] = 0.0
+    if mask == "circular":
+        mp[0] = mask_list[0]
+    elif mask == "rectangular":
+        for a in range(dims):
+            mp[a] = mask_list[a]
+            mp[3 + a] = mask_list[dims + a]
+    for a in range(3):
+        ext[a] = float(extent[a]) if edge_wrap and a < dims else 1.0
+    cdef SynapseSink sink
+    keep = []
+    _make_sink(&sink, mode, seed, projection_index, weight_code, weight_params, delay_code,
+               delay_params, dt, source_counts, fill_ptr, out_target, out_weight, out_delay,
+               keep)
+    if distance_delay is not None:
+        sink.delay_linear = True
+        sink.delay_offset = float(distance_delay[0])
+        sink.delay_slope = float(distance_delay[1])
+    cdef int kcode = KERNEL_CODES[kernel]
+    cdef int mcode = MASK_CODES[mask]
+    with nogil:
+        _spatial_core(&sink, source_offset, source_size, target_gids, target_local,
+                      source_pos, target_pos, kcode, p_center, width, mcode, mp, edge_wrap,
+                      ext, allow_autapses)
+    return _finish(sink, RULE_SPATIAL_BERNOULLI, projection_index, source_offset, source_size,
+                   weight_code, weight_params, delay_code, delay_params, dt)
+
+
+# ---------------------------------------------------------------------------------------
+# Explicit edges (SONATA): synapses given as lists, placed in the order given.
+
+cdef void _place_core(SynapseSink* sink, const int64_t[:] source_gids,
+                      const uint32_t[:] target_local, const double[:] weight,
+                      const double[:] delay_ms) noexcept nogil:
+    cdef Py_ssize_t i
+    sink.delay_linear = True
+    sink.delay_slope = 1.0
+    sink.delay_offset = 0.0
+    sink.weight_code = 0
+    for i in range(source_gids.shape[0]):
+        sink.weight_params[0] = weight[i]
+        sink.distance = delay_ms[i]
+        _emit(sink, source_gids[i], target_local[i], 0, 0)
+        if sink.error:
+            sink.error_gid = i
+            return
+
+
+def place_edges(int mode, const int64_t[:] source_gids not None,   # IN per edge
+                const uint32_t[:] target_local not None,           # IN per edge
+                const double[:] weight not None,                   # IN native unit
+                const double[:] delay_ms not None,                 # IN ms
+                double dt, source_counts=None, fill_ptr=None, out_target=None,
+                out_weight=None, out_delay=None):
+    """Count (mode 0) or fill (mode 1) explicit synapses in the order given (a chunk of a
+    SONATA edges file). Returns (num_synapses, min_delay_steps, max_delay_steps)."""
+    cdef Py_ssize_t n = source_gids.shape[0]
+    if target_local.shape[0] != n or weight.shape[0] != n or delay_ms.shape[0] != n:
+        raise ValueError("source_gids, target_local, weight, delay_ms must have one length")
+    cdef SynapseSink sink
+    keep = []
+    _make_sink(&sink, mode, 0, 0, 0, (0.0, 0.0, 0.0, 0.0), 0, (0.0, 0.0, 0.0, 0.0), dt,
+               source_counts, fill_ptr, out_target, out_weight, out_delay, keep)
+    with nogil:
+        _place_core(&sink, source_gids, target_local, weight, delay_ms)
+    if sink.error:
+        raise ValueError(f"explicit edge {sink.error_gid} (in this chunk): "
+                         f"{_explicit_error(sink)}")
+    if mode == 0 or sink.num_synapses == 0:
+        return (sink.num_synapses, 0, 0)
+    return (sink.num_synapses, sink.min_delay_steps, sink.max_delay_steps)
+
+
+cdef str _explicit_error(SynapseSink sink):
+    if sink.error == ERR_DELAY_RANGE:
+        return (f"delay {sink.error_value} ms rounds outside [1, 65535] steps of "
+                f"dt = {sink.dt} ms")
+    if sink.error == ERR_ROW_RANGE:
+        return f"source gid {int(sink.error_value)} beyond the CSR rows ({sink.n_rows})"
+    return f"fill position {int(sink.error_value)} outside the output arrays (error {sink.error})"

@@ -111,10 +111,14 @@ class Checkpointer:
     def write(self, step: int) -> None:
         """Collective: every rank writes its shard; rank 0 publishes the manifest."""
         started = time.perf_counter()
+        self.engine.flush_reports()
+        reports = self.engine.report_writers or {}
         if self.comm.rank == 0:
             os.makedirs(files.temporary_dir(self.root, step), exist_ok=True)
             self.recorder.flush()
             self.segments.close_current()
+            for chain in reports.values():
+                chain.close_current()
         self.comm.barrier()
         network = self.engine.network
         shard = files.write_shard(files.temporary_dir(self.root, step), self.comm.rank,
@@ -128,6 +132,8 @@ class Checkpointer:
             manifest = self._manifest(step, shards)
             path = files.publish(self.root, step, manifest, self.policy.keep)
             self.segments.start(step)
+            for chain in reports.values():
+                chain.start(step)
             if self.next_wall is not None:
                 self.next_wall = time.monotonic() + self.wall_interval
         path = self.comm.bcast(path)
@@ -147,6 +153,9 @@ class Checkpointer:
             "shards": sorted(shards, key=lambda s: s["rank"]),
             "spikes": {"segments": [dict(s) for s in self.segments.completed],
                        "counts": self.segments.totals()},
+            "reports": {variable: {"segments": [dict(s) for s in chain.completed],
+                                   "counts": chain.totals()}
+                        for variable, chain in (self.engine.report_writers or {}).items()},
             "recorder": {"counts_in_window": self.recorder.counts_in_window.tolist(),
                          "total_spikes": int(self.recorder.total_spikes)},
             "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

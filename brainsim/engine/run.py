@@ -113,6 +113,33 @@ def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | Non
     return recorder, segments
 
 
+def _report_recording(model: ResolvedModel, network, comm, output_dir: str,
+                      resume: Resume | None):
+    """The state sampler (every rank) and, on rank 0, one report segment chain per variable."""
+    from brainsim.engine.state_recorder import StateSampler
+    if not model.recording.state:
+        return None, None
+    sampler = StateSampler(model, network, comm)
+    if comm.rank != 0:
+        return sampler, None
+    from brainsim.io.report_segments import ReportSegments, report_file_name
+    writers = {}
+    for variable, layout in sampler.layouts(model.simulation.dt).items():
+        chain = ReportSegments(output_dir, variable, layout)
+        first_step = 0
+        if resume is not None:
+            saved = resume.manifest.get("reports", {}).get(variable)
+            first_step = resume.manifest["step"]
+            if saved is None or not chain.resume(
+                    os.path.join(output_dir, report_file_name(variable)),
+                    saved["segments"], saved["counts"]):
+                raise OutputError(f"{output_dir}: the {variable} report up to the checkpoint "
+                                  "is missing")
+        chain.start(first_step)
+        writers[variable] = chain
+    return sampler, writers
+
+
 def _restore(engine: Engine, resume: Resume, partition, rank: int) -> None:
     from brainsim.io.checkpoint import read_local_state
     size = partition.num_ranks
@@ -138,7 +165,9 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     recorder = segments = progress = None
     if comm.rank == 0:
         recorder, segments = _spike_recording(model, output_dir, resume)
-    engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder)
+    sampler, report_writers = _report_recording(model, network, comm, output_dir, resume)
+    engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder, sampler=sampler,
+                    report_writers=report_writers)
     if resume is not None:
         _restore(engine, resume, partition, comm.rank)
     if comm.rank == 0 and show_progress:
@@ -154,6 +183,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     completed = engine.run_until(stop_step, control=checkpointer)
     if completed:
         checkpointer.at_end(engine.step)
+    engine.flush_reports()
     comm.barrier()
     simulate_s = time.perf_counter() - started
     if progress is not None:
@@ -174,11 +204,17 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
                          simulated_ms, resume, completed)
     metadata["checkpoints"] = [{"path": path, "write_s": seconds} for path, seconds
                                in zip(checkpointer.written, checkpointer.write_seconds)]
+    chains = [segments] + list((report_writers or {}).values())
     if completed:
+        from brainsim.io.report_segments import report_file_name
+        for variable, chain in (report_writers or {}).items():
+            chain.merge(os.path.join(output_dir, report_file_name(variable)),
+                        _file_attributes(metadata), remove_directory=False)
         segments.merge(os.path.join(output_dir, "spikes.h5"), _file_attributes(metadata))
         write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
     else:
-        segments.close_current()
+        for chain in chains:
+            chain.close_current()
         write_json_atomic(os.path.join(output_dir, "run_interrupted.json"), metadata)
     return RunResult(metadata["rates_hz"], build_s, simulate_s, metadata["real_time_factor"],
                      metadata, completed, tuple(checkpointer.written))

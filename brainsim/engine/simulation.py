@@ -23,13 +23,15 @@ class Engine:
     """Advances one rank's LocalNetwork in lockstep with the other ranks."""
 
     def __init__(self, network: LocalNetwork, comm, seed: int, dt: float, recorder=None,
-                 progress=None):
+                 progress=None, sampler=None, report_writers=None):
         self.network = network
         self.comm = comm
         self.seed = seed
         self.dt = dt
         self.recorder = recorder
         self.progress = progress
+        self.sampler = sampler                  # StateSampler or None
+        self.report_writers = report_writers    # rank 0: variable -> ReportSegments
         self.step = 0
         synapses = network.synapses
         self.min_delay_steps, self.max_delay_steps = self._global_delay_extent(synapses)
@@ -72,6 +74,33 @@ class Engine:
         for k in range(min(horizon, self.ring_len)):
             self.ring[(step + k) % self.ring_len, local_index, :] = pending[:, k, :]
 
+    def _update_neurons(self, num_steps: int) -> int:
+        """Advance every neuron model through the epoch; returns the spikes written to
+        spike_keys. Where state samples fall inside the epoch the update is cut there."""
+        net = self.network
+        points = self.sampler.sample_points(self.step, num_steps) if self.sampler else []
+        emitted, first = 0, self.step
+        for stop in points + ([] if points and points[-1] == self.step + num_steps
+                              else [self.step + num_steps]):
+            written = 0
+            for group in net.groups:
+                written += group.update(net.state, self.ring, net.local_gids, first,
+                                        stop - first, self.seed,
+                                        self.spike_keys[emitted + written:])
+            if first != self.step and written:
+                # Lags count from the epoch's first step, not the cut's.
+                self.spike_keys[emitted:emitted + written] += np.uint64((first - self.step) << 32)
+            emitted += written
+            if self.sampler is not None and stop in points:
+                self.sampler.take(stop)
+            first = stop
+        return emitted
+
+    def flush_reports(self) -> None:
+        """Collective: sampled frames of every rank to rank 0's report writers."""
+        if self.sampler is not None:
+            self.sampler.flush(self.report_writers)
+
     def run_until(self, stop_step: int, control=None) -> bool:
         """Simulate epochs until the step counter reaches stop_step; returns False when
         `control` (a Checkpointer) stopped the run early."""
@@ -81,10 +110,10 @@ class Engine:
         while self.step < stop_step:
             num_steps = min(self.min_delay_steps, stop_step - self.step)
             t0 = clock()
-            emitted = 0
-            for group in net.groups:
-                emitted += group.update(net.state, self.ring, net.local_gids, self.step,
-                                        num_steps, self.seed, self.spike_keys[emitted:])
+            if net.external_events is not None and net.external_events.num_events:
+                # spike_generator events of this epoch's own steps, into the ring buffer
+                net.external_events.deliver_epoch(self.step, num_steps, self.ring)
+            emitted = self._update_neurons(num_steps)
             t1 = clock()
             received = self.comm.exchange(self.spike_keys[:emitted], requests)
             t2 = clock()
@@ -102,6 +131,8 @@ class Engine:
             timings["record"] += t4 - t3
             if self.progress is not None:
                 self.progress.tick(self.step)
+            if self.sampler is not None and self.sampler.needs_flush():
+                self.flush_reports()
             if control is not None:
                 requests, stop = control.after_epoch(self.step, self.comm.requests)
                 if stop:

@@ -23,7 +23,8 @@ def check_output_dir(path: str, overwrite: bool) -> None:
         raise OutputError(f"{path}: exists and is not a directory; expected an output directory")
     if not os.path.isdir(path) or overwrite:
         return
-    existing = [name for name in OUTPUT_FILES if os.path.exists(os.path.join(path, name))]
+    existing = [name for name in os.listdir(path)
+                if name in OUTPUT_FILES or (name.startswith("report_") and name.endswith(".h5"))]
     if existing:
         raise OutputError(f"{path}: already holds results ({', '.join(existing)}); "
                           "expected a new directory (or pass --overwrite to replace them)")

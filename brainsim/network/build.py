@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cython_kernels import connect, rng
-from brainsim.network.inputs import dc_table, poisson_table
+from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, noise_currents,
+                                     poisson_table)
 from brainsim.network.neurons import COMMON_STATE, KERNEL_MODELS, NeuronGroup
 from brainsim.network.partition import Partition
+from brainsim.network.spatial import all_positions
 from brainsim.spec.model import Distribution, ResolvedModel
 
 RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli": 1,
@@ -26,7 +28,8 @@ RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli"
 DISTRIBUTION_CODES = {"constant": 0, "normal": 1, "uniform": 2, "lognormal": 3}
 MULTINOMIAL_STREAM = 7
 # Fixed stream item per initialisable variable, so adding one never changes another's draws.
-INIT_STREAM_ITEMS = {"V_m": 0, "i_syn_ex": 1, "i_syn_in": 2, "i_0": 3, "refr_spikes_buffer": 4}
+INIT_STREAM_ITEMS = {"V_m": 0, "i_syn_ex": 1, "i_syn_in": 2, "i_0": 3, "refr_spikes_buffer": 4,
+                     "g_ex": 5, "g_in": 6, "w": 7, "U_m": 8}
 
 
 @dataclass
@@ -59,6 +62,9 @@ class LocalNetwork:
     groups: list[NeuronGroup]
     synapses: Synapses
     build_seconds: dict[str, float] = field(default_factory=dict)
+    positions: dict[str, np.ndarray] = field(default_factory=dict)  # population -> [size, dims] mm
+    external_events: object = None    # cython_kernels.external.ExternalEvents (spike_generator)
+    noise: NoiseCurrents | None = None  # noise_generator currents per epoch
 
     @property
     def num_local(self) -> int:
@@ -82,42 +88,132 @@ def multinomial_counts(seed: int, projection_index: int, total: int, num_targets
     return generator.multinomial(total, np.full(num_targets, 1.0 / num_targets)).astype(np.int64)
 
 
-def _projection_calls(model: ResolvedModel, partition: Partition, rank: int):
-    """Per projection, the keyword arguments of connect_projection common to both passes."""
+def _kernel_call(model: ResolvedModel, proj, partition: Partition, rank: int) -> dict:
+    """Keyword arguments of connect_projection common to both passes (rules 0-3)."""
     seed = model.simulation.seed
+    src = model.populations[proj.source]
+    tgt = model.populations[proj.target]
+    target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
+    if proj.rule == "fixed_total_number":
+        counts = multinomial_counts(seed, proj.index, proj.total_number, tgt.size)
+        counts = counts[target_gids - tgt.offset]
+    elif proj.rule == "fixed_indegree":
+        counts = np.full(target_gids.shape[0], proj.indegree, dtype=np.int64)
+    else:
+        counts = np.zeros(0, dtype=np.int64)
+    weight_code, weight_params = distribution_args(proj.weight)
+    delay_code, delay_params = distribution_args(proj.delay)
+    return dict(rule=RULE_CODES[proj.rule], seed=seed, projection_index=proj.index,
+                source_offset=src.offset, source_size=src.size, target_offset=tgt.offset,
+                target_gids=target_gids, target_local=partition.local_index(target_gids),
+                counts=counts, probability=proj.probability,
+                allow_autapses=proj.allow_autapses, allow_multapses=proj.allow_multapses,
+                weight_code=weight_code, weight_params=weight_params,
+                delay_code=delay_code, delay_params=delay_params, dt=model.simulation.dt)
+
+
+def _outdegree_call(model: ResolvedModel, proj, partition: Partition, rank: int) -> dict:
+    src = model.populations[proj.source]
+    tgt = model.populations[proj.target]
+    target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
+    local_of = np.full(tgt.size, -1, dtype=np.int64)
+    local_of[target_gids - tgt.offset] = partition.local_index(target_gids)
+    weight_code, weight_params = distribution_args(proj.weight)
+    delay_code, delay_params = distribution_args(proj.delay)
+    return dict(seed=model.simulation.seed, projection_index=proj.index,
+                source_offset=src.offset, source_size=src.size, target_offset=tgt.offset,
+                target_size=tgt.size, outdegree=proj.outdegree, local_of=local_of,
+                allow_autapses=proj.allow_autapses, allow_multapses=proj.allow_multapses,
+                weight_code=weight_code, weight_params=weight_params,
+                delay_code=delay_code, delay_params=delay_params, dt=model.simulation.dt)
+
+
+def _spatial_call(model: ResolvedModel, proj, partition: Partition, rank: int,
+                  positions: dict) -> dict:
+    src = model.populations[proj.source]
+    tgt = model.populations[proj.target]
+    target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
+    kernel, mask = proj.kernel, proj.mask
+    if kernel is not None:
+        kind, p_center, width = kernel.kind, kernel.p_center, kernel.std or kernel.beta
+    else:   # constant probability (or all_to_all) with a distance-dependent delay
+        kind, p_center, width = "constant", (1.0 if proj.rule == "all_to_all"
+                                             else proj.probability), 0.0
+    mask_params = None
+    if mask is not None:
+        mask_params = [mask.radius] if mask.kind == "circular" else \
+            list(mask.lower_left) + list(mask.upper_right)
+    weight_code, weight_params = distribution_args(proj.weight)
+    delay_code, delay_params = distribution_args(proj.delay)
+    dd = proj.distance_delay
+    return dict(seed=model.simulation.seed, projection_index=proj.index,
+                source_offset=src.offset, source_size=src.size, target_gids=target_gids,
+                target_local=partition.local_index(target_gids),
+                source_pos=np.ascontiguousarray(positions[src.name]),
+                target_pos=np.ascontiguousarray(positions[tgt.name][target_gids - tgt.offset]),
+                kernel=kind, p_center=p_center, width=width,
+                mask="none" if mask is None else mask.kind, mask_params=mask_params,
+                edge_wrap=src.positions.edge_wrap, extent=list(src.positions.extent),
+                allow_autapses=proj.allow_autapses, weight_code=weight_code,
+                weight_params=weight_params, delay_code=delay_code, delay_params=delay_params,
+                dt=model.simulation.dt,
+                distance_delay=None if dd is None else (dd.offset, dd.slope))
+
+
+def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mode: int,
+                 **out) -> tuple[int, int, int]:
+    """Count or fill the edges of a SONATA projection onto this rank's targets, chunk by
+    chunk, in the file's edge order (the same relative order on any number of ranks)."""
+    from brainsim.io.sonata_edges import iter_local_edges
+    src = model.populations[proj.source]
+    tgt = model.populations[proj.target]
+    local_targets = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size) - tgt.offset
+    is_local = np.zeros(tgt.size, dtype=bool)
+    is_local[local_targets] = True
+    total, lo, hi = 0, np.iinfo(np.int64).max, 0
+    for s_ids, t_ids, weight, delay in iter_local_edges(
+            proj.sonata.edges_file, proj.sonata.population, lambda ids: is_local[ids],
+            local_targets):
+        n, a, b = connect.place_edges(mode, s_ids + src.offset,
+                                      partition.local_index(t_ids + tgt.offset),
+                                      weight, delay, model.simulation.dt, **out)
+        total += n
+        if n and mode == 1:
+            lo, hi = min(lo, a), max(hi, b)
+    return (total, lo, hi) if total and mode == 1 else (total, 0, 0)
+
+
+def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
+                       positions: dict):
+    """Per projection, a function pass_(mode, **outputs) -> (count, min, max delay steps)
+    that counts (mode 0) or fills (mode 1) its synapses onto this rank's targets."""
     for proj in model.projections:
-        src = model.populations[proj.source]
-        tgt = model.populations[proj.target]
-        target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
-        if proj.rule == "fixed_total_number":
-            counts = multinomial_counts(seed, proj.index, proj.total_number, tgt.size)
-            counts = counts[target_gids - tgt.offset]
-        elif proj.rule == "fixed_indegree":
-            counts = np.full(target_gids.shape[0], proj.indegree, dtype=np.int64)
+        if proj.rule == "sonata":
+            yield lambda mode, proj=proj, **out: _sonata_pass(model, proj, partition, rank,
+                                                              mode, **out)
+        elif proj.rule == "fixed_outdegree":
+            call = _outdegree_call(model, proj, partition, rank)
+            yield lambda mode, call=call, **out: connect.connect_outdegree(mode, **call, **out)
+        elif proj.kernel is not None or proj.distance_delay is not None:
+            call = _spatial_call(model, proj, partition, rank, positions)
+            yield lambda mode, call=call, **out: connect.connect_spatial(mode, **call, **out)
         else:
-            counts = np.zeros(0, dtype=np.int64)
-        weight_code, weight_params = distribution_args(proj.weight)
-        delay_code, delay_params = distribution_args(proj.delay)
-        yield dict(rule=RULE_CODES[proj.rule], seed=seed, projection_index=proj.index,
-                   source_offset=src.offset, source_size=src.size, target_offset=tgt.offset,
-                   target_gids=target_gids, target_local=partition.local_index(target_gids),
-                   counts=counts, probability=proj.probability,
-                   allow_autapses=proj.allow_autapses, allow_multapses=proj.allow_multapses,
-                   weight_code=weight_code, weight_params=weight_params,
-                   delay_code=delay_code, delay_params=delay_params, dt=model.simulation.dt)
+            call = _kernel_call(model, proj, partition, rank)
+            yield lambda mode, call=call, **out: connect.connect_projection(mode, **call, **out)
 
 
-def build_synapses(model: ResolvedModel, partition: Partition, rank: int) -> Synapses:
+def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
+                   positions: dict | None = None) -> Synapses:
     """Generate the incoming synapses of this rank's neurons in CSR by source gid."""
+    positions = all_positions(model) if positions is None else positions
     num_neurons = model.num_neurons
     empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
                                        np.zeros(0, np.uint16))
     source_counts = np.zeros(num_neurons, dtype=np.int64)
     no_cursor = np.zeros(0, dtype=np.int64)
-    for call in _projection_calls(model, partition, rank):
-        connect.connect_projection(0, **call, source_counts=source_counts, fill_ptr=no_cursor,
-                                   out_target=empty_u32, out_weight=empty_f64,
-                                   out_delay=empty_u16)
+    for run_pass in _projection_passes(model, partition, rank, positions):
+        run_pass(0, source_counts=source_counts, fill_ptr=no_cursor, out_target=empty_u32,
+                 out_weight=empty_f64, out_delay=empty_u16)
     row_ptr = np.zeros(num_neurons + 1, dtype=np.int64)
     np.cumsum(source_counts, out=row_ptr[1:])
     del source_counts
@@ -127,12 +223,14 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int) -> Syn
     delay_steps = np.empty(total, dtype=np.uint16)
     fill_ptr = row_ptr[:-1].copy()
     min_delay, max_delay = np.iinfo(np.int64).max, 0
-    for call in _projection_calls(model, partition, rank):
-        placed, lo, hi = connect.connect_projection(
-            1, **call, source_counts=no_cursor, fill_ptr=fill_ptr,
-            out_target=target, out_weight=weight, out_delay=delay_steps)
+    for run_pass in _projection_passes(model, partition, rank, positions):
+        placed, lo, hi = run_pass(1, source_counts=no_cursor, fill_ptr=fill_ptr,
+                                  out_target=target, out_weight=weight, out_delay=delay_steps)
         if placed:
             min_delay, max_delay = min(min_delay, lo), max(max_delay, hi)
+    if not np.array_equal(fill_ptr, row_ptr[1:]):
+        raise RuntimeError("synapse count and fill passes disagree (a source of synapses "
+                           "changed between the passes?)")
     return Synapses(row_ptr, target, weight, delay_steps,
                     int(min_delay) if max_delay else 0, int(max_delay))
 
@@ -196,10 +294,19 @@ def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -
             state.setdefault(name, np.zeros(n, dtype=np.float64))
     _initial_state(model, local_gids, population_of_local, state)
     groups = _neuron_groups(model, partition, rank, population_of_local)
+    positions = all_positions(model)
+
+    def local_index_of(gids: np.ndarray) -> np.ndarray:
+        owned = np.isin(gids, local_gids, assume_unique=False)
+        return np.where(owned, np.searchsorted(local_gids, gids), -1).astype(np.int64)
+
+    events = external_events(model, local_gids, local_index_of)
+    noise = noise_currents(model, local_gids)
     neurons_done = time.perf_counter()
-    synapses = build_synapses(model, partition, rank)
+    synapses = build_synapses(model, partition, rank, positions)
     return LocalNetwork(rank=rank, partition=partition, local_gids=local_gids,
                         population_of_local=population_of_local, state=state, groups=groups,
                         synapses=synapses,
                         build_seconds={"neurons": neurons_done - started,
-                                       "synapses": time.perf_counter() - neurons_done})
+                                       "synapses": time.perf_counter() - neurons_done},
+                        positions=positions, external_events=events, noise=noise)

@@ -1,7 +1,8 @@
 """What a model will cost before it is built: synapse counts, delay extent, memory per rank.
 
-Counts are exact for fixed_total_number, fixed_indegree, one_to_one and all_to_all and the
-expectation for pairwise_bernoulli. Memory follows the storage of DESIGN §4.
+Counts are exact for fixed_total_number, fixed_indegree, fixed_outdegree, one_to_one,
+all_to_all and SONATA edges (whole file), the expectation for pairwise_bernoulli, and an
+upper bound (p_center for every pair) for distance-dependent pairwise_bernoulli. Memory follows the storage of DESIGN §4.
 """
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def expected_synapses(model: ResolvedModel, proj: Projection) -> float:
         return float(proj.total_number)
     if proj.rule == "fixed_indegree":
         return float(proj.indegree * tgt.size)
+    if proj.rule == "fixed_outdegree":
+        return float(proj.outdegree * src.size)
+    if proj.rule == "sonata":
+        return float(proj.sonata.num_edges)
     if proj.rule == "one_to_one":
         return float(tgt.size - (tgt.size if same and not proj.allow_autapses else 0))
     candidates = src.size - (1 if same and not proj.allow_autapses else 0)
@@ -39,6 +44,13 @@ def delay_extent_steps(model: ResolvedModel) -> tuple[int, int]:
     lo, hi = math.inf, 0
     for proj in model.projections:
         low, high = proj.delay.support()
+        if proj.sonata is not None:
+            if not proj.sonata.num_edges:
+                continue
+            low, high = proj.sonata.delay_min, proj.sonata.delay_max
+        elif proj.distance_delay is not None:
+            low = proj.distance_delay.offset
+            high = low + proj.distance_delay.slope * _max_distance(model, proj)
         if math.isinf(high):
             high = proj.delay.expected() + 6 * max(proj.delay.std, proj.delay.sigma)
         lo = min(lo, ms_to_steps(low, dt))
@@ -46,6 +58,16 @@ def delay_extent_steps(model: ResolvedModel) -> tuple[int, int]:
     if hi == 0:
         return 0, 0
     return max(1, int(lo)), int(hi)
+
+
+def _max_distance(model: ResolvedModel, proj: Projection) -> float:
+    """Largest source-target distance (mm) the boxes of two spatial populations allow."""
+    a = model.populations[proj.source].positions
+    b = model.populations[proj.target].positions
+    if a.edge_wrap:
+        return math.sqrt(sum((0.5 * e) ** 2 for e in a.extent))
+    return math.sqrt(sum((abs(ca - cb) + 0.5 * (ea + eb)) ** 2 for ca, cb, ea, eb in
+                         zip(a.center, b.center, a.extent, b.extent)))
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cython_kernels import external
 from cython_kernels import poisson as poisson_kernel
 
 STEP_MAX = np.iinfo(np.int64).max // 4
@@ -92,3 +93,94 @@ def dc_table(inputs, segment_of_population: dict[int, int], dt: float) -> DCTabl
         first_step=np.array(first, dtype=np.int64),
         stop_step=np.array(stop, dtype=np.int64),
     )
+
+
+def _population_slice(local_gids: np.ndarray, pop) -> tuple[int, int]:
+    """[begin, end) local indices of a population's neurons (contiguous, ascending gids)."""
+    return (int(np.searchsorted(local_gids, pop.offset)),
+            int(np.searchsorted(local_gids, pop.offset + pop.size)))
+
+
+def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.ExternalEvents":
+    """This rank's spike_generator events, sorted by read step.
+
+    A spike at t ms with delay d is read in step round(t/dt) + delay_steps - 1 (NEST:
+    stamp t, slot stamp + d - 1). Equal times of one input (and node) are merged into one
+    row of weight x multiplicity, as NEST sends one event with multiplicity n.
+    local_index_of(gids) -> local indices of owned gids (int64), -1 elsewhere.
+    """
+    dt = model.simulation.dt
+    b_rows, s_rows = [], []
+    for gen in model.spike_generators:
+        pop = model.populations[gen.target]
+        times = np.asarray(gen.times, dtype=np.float64)
+        steps = np.rint(times / dt).astype(np.int64) + ms_to_steps(gen.delay, dt) - 1
+        if not gen.node_ids:
+            begin, end = _population_slice(local_gids, pop)
+            if begin == end or steps.size == 0:
+                continue
+            uniq, counts = np.unique(steps, return_counts=True)
+            b_rows.append((uniq, gen.weight * counts, np.full(uniq.size, begin),
+                           np.full(uniq.size, end), np.full(uniq.size, gen.index)))
+            continue
+        local = local_index_of(np.asarray(gen.node_ids, dtype=np.int64) + pop.offset)
+        mine = local >= 0
+        if not mine.any():
+            continue
+        pairs = np.stack([steps[mine], local[mine]], axis=1)
+        uniq, counts = np.unique(pairs, axis=0, return_counts=True)  # sorted by (step, local)
+        s_rows.append((uniq[:, 0], uniq[:, 1], gen.weight * counts,
+                       np.full(uniq.shape[0], gen.index)))
+
+    def stacked(rows, n):
+        if not rows:
+            return [np.zeros(0)] * n
+        return [np.concatenate([r[c] for r in rows]) for c in range(n)]
+
+    bs, bw, bb, be, bq = stacked(b_rows, 5)
+    order = np.lexsort((bq, bs)) if bs.size else np.zeros(0, np.int64)
+    ss, st, sw, sq = stacked(s_rows, 4)
+    order2 = np.lexsort((st, sq, ss)) if ss.size else np.zeros(0, np.int64)
+    return external.ExternalEvents(bs[order], bw[order], bb[order], be[order],
+                                   ss[order2], st[order2], sw[order2])
+
+
+@dataclass
+class NoiseCurrents:
+    """This rank's noise_generator inputs (NEST timing of current generators, see dc_table):
+    `epoch_currents(first_step, n_steps, out)` writes into out[:n_steps, :] the current
+    (pA) each local neuron receives in the V_m update of each step of the epoch (to be
+    added to the DC / i_0 input, applied like a dc_generator's current)."""
+    seed: int
+    items: list
+    num_local: int
+
+    @property
+    def active(self) -> bool:
+        return bool(self.items)
+
+    def epoch_currents(self, first_step: int, n_steps: int, out: np.ndarray) -> np.ndarray:
+        out[:n_steps] = 0.0
+        for q in self.items:
+            external.noise_currents(self.seed, q["item"], q["gids"], q["local"], first_step,
+                                    n_steps, q["t_first"], q["t_last"], q["delay_steps"],
+                                    q["interval_steps"], q["mean"], q["std"], out)
+        return out
+
+
+def noise_currents(model, local_gids: np.ndarray) -> NoiseCurrents:
+    dt = model.simulation.dt
+    items = []
+    for inp in model.noise_inputs:
+        begin, end = _population_slice(local_gids, model.populations[inp.target])
+        if begin == end:
+            continue
+        a = ms_to_steps(inp.start, dt)
+        b = ms_to_steps(inp.stop, dt)
+        items.append(dict(item=inp.index, gids=np.ascontiguousarray(local_gids[begin:end]),
+                          local=np.arange(begin, end, dtype=np.int64),
+                          t_first=max(a - 1, 0), t_last=min(STEP_MAX, b - 2),
+                          delay_steps=ms_to_steps(inp.delay, dt),
+                          interval_steps=int(round(inp.dt / dt)), mean=inp.mean, std=inp.std))
+    return NoiseCurrents(seed=model.simulation.seed, items=items,
+                         num_local=int(local_gids.shape[0]))

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cython_kernels import iaf_psc_delta, iaf_psc_exp
+from cython_kernels import (aeif_cond_exp, iaf_cond_alpha, iaf_cond_exp, iaf_psc_alpha,
+                            iaf_psc_delta, iaf_psc_exp, izhikevich, parrot_neuron)
 from brainsim.network.inputs import DCTable, PoissonTable
 
 
@@ -38,24 +39,92 @@ def _delta_segment_params(p: dict, dt: float) -> list[float]:
             1.0 if p["refractory_input"] else 0.0, p["tau_m"], dt]
 
 
+def _alpha_segment_params(p: dict, dt: float) -> list[float]:
+    """iaf_psc_alpha constants (IafPscAlphaParam order), as NEST's pre_run_hook; potentials
+    relative to E_L (mV)."""
+    return iaf_psc_alpha.segment_params(
+        dt, p["tau_m"], p["C_m"], p["tau_syn_ex"], p["tau_syn_in"], p["I_e"],
+        p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"], p["V_min"] - p["E_L"],
+        round(p["t_ref"] / dt))
+
+
+def _cond_segment_params(p: dict, dt: float) -> list[float]:
+    """iaf_cond_exp constants (IafCondExpParam order); potentials absolute (mV)."""
+    return [p["V_th"], p["V_reset"], p["E_ex"], p["E_in"], p["E_L"], p["g_L"], p["C_m"],
+            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"], float(round(p["t_ref"] / dt)), dt]
+
+
+def _cond_alpha_segment_params(p: dict, dt: float) -> list[float]:
+    """iaf_cond_alpha constants: those of iaf_cond_exp, then e/tau_syn_ex, e/tau_syn_in
+    (1/ms, NEST's PSConInit_E / _I)."""
+    return _cond_segment_params(p, dt) + [1.0 * math.e / p["tau_syn_ex"],
+                                          1.0 * math.e / p["tau_syn_in"]]
+
+
+def _aeif_segment_params(p: dict, dt: float) -> list[float]:
+    """aeif_cond_exp constants (AeifCondExpParam order); potentials absolute (mV). Spikes
+    are detected at V_peak, or at V_th when Delta_T = 0 (NEST's V_.V_peak)."""
+    v_spike = p["V_peak"] if p["Delta_T"] > 0 else p["V_th"]
+    return [p["V_peak"], v_spike, p["V_reset"], p["V_th"], p["E_ex"], p["E_in"], p["E_L"],
+            p["g_L"], p["C_m"], p["Delta_T"], p["tau_w"], p["a"], p["b"], p["tau_syn_ex"],
+            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"], float(round(p["t_ref"] / dt)), dt]
+
+
+def _izhikevich_segment_params(p: dict, dt: float) -> list[float]:
+    """izhikevich constants: a, b, c, d, I_e, V_th, V_min, consistent_integration, h."""
+    return [p["a"], p["b"], p["c"], p["d"], p["I_e"], p["V_th"], p["V_min"],
+            1.0 if p["consistent_integration"] else 0.0, dt]
+
+
+def _no_segment_params(p: dict, dt: float) -> list[float]:
+    return []
+
+
 @dataclass(frozen=True)
 class KernelModel:
-    """How to drive one NEST neuron model: its state arrays and its compiled update."""
+    """How to drive one NEST neuron model: its state arrays and its compiled update.
+
+    ``update_state`` names the state arrays the kernel's ``update`` takes after
+    ``seg_params``, in its argument order; ``state_variables`` are those of them the network
+    must create as float64 arrays besides COMMON_STATE (``refractory`` is int32 and always
+    present). ``kernel.update(seg_begin, seg_end, seg_params, *state arrays, ring,
+    local_gids, *Poisson table, *DC table, first_step, num_steps, seed, spike_keys)``.
+    """
     name: str
-    state_variables: tuple[str, ...]      # beyond V_m / i_0 / refractory, shared by all
+    state_variables: tuple[str, ...]
+    update_state: tuple[str, ...]
     segment_params: object
     kernel: object
 
 
-KERNEL_MODELS = {
-    "iaf_psc_exp": KernelModel("iaf_psc_exp", ("i_syn_ex", "i_syn_in"),
-                               _exp_segment_params, iaf_psc_exp),
-    "iaf_psc_delta": KernelModel("iaf_psc_delta", ("refr_spikes_buffer",),
-                                 _delta_segment_params, iaf_psc_delta),
-}
+KERNEL_MODELS = {m.name: m for m in (
+    KernelModel("iaf_psc_exp", ("i_syn_ex", "i_syn_in"),
+                ("V_m", "i_syn_ex", "i_syn_in", "i_0", "refractory"),
+                _exp_segment_params, iaf_psc_exp),
+    KernelModel("iaf_psc_delta", ("refr_spikes_buffer",),
+                ("V_m", "i_0", "refractory", "refr_spikes_buffer"),
+                _delta_segment_params, iaf_psc_delta),
+    KernelModel("iaf_psc_alpha", ("i_syn_ex", "di_syn_ex", "i_syn_in", "di_syn_in"),
+                ("V_m", "i_syn_ex", "di_syn_ex", "i_syn_in", "di_syn_in", "i_0", "refractory"),
+                _alpha_segment_params, iaf_psc_alpha),
+    KernelModel("iaf_cond_exp", ("g_ex", "g_in", "ode_h"),
+                ("V_m", "g_ex", "g_in", "i_0", "refractory", "ode_h"),
+                _cond_segment_params, iaf_cond_exp),
+    KernelModel("iaf_cond_alpha", ("g_ex", "dg_ex", "g_in", "dg_in", "ode_h"),
+                ("V_m", "g_ex", "dg_ex", "g_in", "dg_in", "i_0", "refractory", "ode_h"),
+                _cond_alpha_segment_params, iaf_cond_alpha),
+    KernelModel("aeif_cond_exp", ("g_ex", "g_in", "w", "ode_h"),
+                ("V_m", "g_ex", "g_in", "w", "i_0", "refractory", "ode_h"),
+                _aeif_segment_params, aeif_cond_exp),
+    KernelModel("izhikevich", ("U_m",), ("V_m", "U_m", "i_0"),
+                _izhikevich_segment_params, izhikevich),
+    KernelModel("parrot_neuron", (), (), _no_segment_params, parrot_neuron),
+)}
 
-# State every model has: membrane potential relative to E_L (mV), the DC current applied
-# in the next update (pA), remaining refractory steps.
+# State every model has: membrane potential (mV, relative to E_L where the model has E_L),
+# the DC current applied in the next update (pA), and the int32 array ``refractory``
+# (remaining refractory steps); ``ode_h`` is the RKF45 step size (ms) of the
+# conductance-based models, carried over between steps as NEST does.
 COMMON_STATE = ("V_m", "i_0")
 
 
@@ -73,11 +142,8 @@ class NeuronGroup:
     def update(self, state: dict, ring: np.ndarray, local_gids: np.ndarray,
                first_step: int, num_steps: int, seed: int, spike_keys: np.ndarray) -> int:
         """Advance every neuron of the group num_steps steps; returns spikes written."""
-        args = [self.seg_begin, self.seg_end, self.seg_params, state["V_m"]]
-        if self.model.name == "iaf_psc_exp":
-            args += [state["i_syn_ex"], state["i_syn_in"], state["i_0"], state["refractory"]]
-        else:
-            args += [state["i_0"], state["refractory"], state["refr_spikes_buffer"]]
+        args = [self.seg_begin, self.seg_end, self.seg_params]
+        args += [state[name] for name in self.model.update_state]
         p, d = self.poisson, self.dc
         args += [ring, local_gids,
                  p.seg, p.item, p.weight, p.delay_steps, p.first_step, p.stop_step,

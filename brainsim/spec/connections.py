@@ -6,22 +6,40 @@ import math
 from dataclasses import dataclass
 
 from .checker import MISSING, Checker, describe, fmt
-from .model import DCInput, Distribution, PoissonInput, Projection
-from .neuron_models import NeuronModel, charge_per_unit_weight, psc_over_psp
+import os
+
+import numpy as np
+
+from .model import (DCInput, DistanceDelay, DistanceKernel, Distribution, Mask, NoiseInput,
+                    PoissonInput, Projection, SonataEdges, SpikeGeneratorInput)
+from .neuron_models import NeuronModel, charge_per_unit_weight, psp_to_native
 from .quantities import read_quantity, scale_distribution
 
 PROJECTION_KEYS = ("source", "target", "rule", "synapse")
 RULE_FLAGS = ("allow_autapses", "allow_multapses")
 RULES = {"fixed_total_number": ("total_number", "connection_probability"),
          "fixed_indegree": ("indegree",),
-         "pairwise_bernoulli": ("probability",),
+         "fixed_outdegree": ("outdegree",),
+         "pairwise_bernoulli": ("probability", "mask"),
          "one_to_one": (),
-         "all_to_all": ()}
+         "all_to_all": (),
+         "sonata": ("edges_file", "edge_population", "nodes_file")}
+# Rules without NEST's allow_autapses / allow_multapses: explicit SONATA edges are taken
+# as they are. (NEST accepts both flags on every other rule, one_to_one included.)
+RULE_FLAG_SET = {"sonata": ()}
+KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
+               "exponential": ("kernel", "p_center", "beta", "tau"),
+               "constant": ("kernel", "p_center")}
+MASK_KEYS = {"circular": ("radius",), "rectangular": ("lower_left", "upper_right")}
 SYNAPSE_KEYS = ("model", "weight", "delay")
 SYNAPSE_MODELS = ("static_synapse",)
 POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop")
 DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
-INPUT_TYPES = ("poisson", "dc")
+SPIKE_GENERATOR_KEYS = ("type", "target", "spike_times", "file", "per_neuron", "weight",
+                        "delay")
+NOISE_KEYS = ("type", "target", "mean", "std", "dt", "start", "stop", "delay")
+INPUT_TYPES = ("poisson", "dc", "spike_generator", "noise_generator")
+NEST_NOISE_DT = 1.0  # ms, noise_generator's default update interval
 NEST_DEFAULT_DELAY = 1.0  # ms
 
 
@@ -41,6 +59,7 @@ class PopInfo:
     offset: int
     params: dict
     initial: dict
+    positions: object = None   # model.Positions or None
 
 
 @dataclass(frozen=True)
@@ -78,7 +97,7 @@ class Scaling:
 
 def weight_units(model: NeuronModel) -> tuple:
     """Units a weight onto `model` may be given in (native first)."""
-    return ("pA", "mV") if model.weight_unit == "pA" else ("mV",)
+    return model.weight_units
 
 
 def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
@@ -89,9 +108,7 @@ def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
                                units=weight_units(target.model), constant_only=constant_only)
     if unit == native:
         return dist
-    p = target.params
-    tau_syn = p["tau_syn_ex"] if dist.expected() >= 0 else p["tau_syn_in"]
-    return scale_distribution(dist, psc_over_psp(p["C_m"], p["tau_m"], tau_syn))
+    return scale_distribution(dist, psp_to_native(target.model, target.params, dist.expected()))
 
 
 def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
@@ -156,6 +173,23 @@ def _counts(ck: Checker, rule: dict, rp, name: str, src: PopInfo, tgt: PopInfo,
                     f"<= {available} without multapses" if available else "a source population "
                     "that can connect (allow_autapses?)")
         return {"indegree": scaled}, float(k)
+    if name == "fixed_outdegree":
+        k = ck.number(rule, "outdegree", rp, integer=True, minimum=0)
+        scaled = round_half_even(k * sc.indegree_scale)
+        available = tgt.size - (1 if same and not autapses else 0)
+        if scaled > 0 and (available < 1 or (not multapses and scaled > available)):
+            ck.fail(rp + ("outdegree",), f"out-degree {scaled} (after scaling) onto {available} "
+                    f"available targets in {tgt.name}",
+                    f"<= {available} without multapses" if available else "a target population "
+                    "that can be connected (allow_autapses?)")
+        return {"outdegree": scaled}, k * src.size_full / tgt.size_full
+    if name == "pairwise_bernoulli" and isinstance(rule.get("probability"), dict):
+        return _spatial_counts(ck, rule, rp, src, tgt, sc)
+    if "mask" in rule:
+        ck.fail(rp + ("mask",), "a mask with a constant probability",
+                "a distance-dependent probability {kernel: ...} between spatial populations")
+    if name == "sonata":
+        return {}, 0.0
     if name == "pairwise_bernoulli":
         prob = ck.number(rule, "probability", rp, minimum=0.0, maximum=1.0, what="a probability in [0, 1]")
         scaled = prob * sc.indegree_scale / sc.scale
@@ -171,6 +205,140 @@ def _counts(ck: Checker, rule: dict, rp, name: str, src: PopInfo, tgt: PopInfo,
     return {}, float(src.size_full)  # all_to_all
 
 
+def _spatial_counts(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo,
+                    sc: Scaling) -> tuple[dict, float]:
+    """A distance-dependent pairwise_bernoulli: kernel, optional mask (both in mm)."""
+    pp = rp + ("probability",)
+    for pop in (src, tgt):
+        if pop.positions is None:
+            ck.fail(pp, f"a distance-dependent probability but population {pop.name} has no "
+                    "positions", f"'positions' on {src.name} and {tgt.name}")
+    dims = src.positions.num_dimensions
+    if tgt.positions.num_dimensions != dims:
+        ck.fail(pp, f"{src.name} has {dims}-D positions, {tgt.name} "
+                f"{tgt.positions.num_dimensions}-D", "populations of one dimensionality")
+    if src.positions.edge_wrap and (src.positions.extent != tgt.positions.extent or
+                                    src.positions.center != tgt.positions.center):
+        ck.fail(pp, f"edge_wrap on {src.name} whose box differs from {tgt.name}'s",
+                "periodic boundaries between populations of equal extent and center (NEST)")
+    raw = rule["probability"]
+    kind = ck.string(raw, "kernel", pp, choices=KERNEL_KEYS)
+    ck.mapping(raw, pp, KERNEL_KEYS[kind], required=("kernel", "p_center"))
+    p_center = ck.number(raw, "p_center", pp, minimum=0.0, maximum=1.0,
+                         what="a probability in [0, 1]")
+    width = {}
+    for nest_name, alias in (("std", "sigma"), ("beta", "tau")):
+        if nest_name not in KERNEL_KEYS[kind]:
+            continue
+        if (nest_name in raw) == (alias in raw):
+            ck.fail(pp, "both" if nest_name in raw else "neither" + f" '{nest_name}' "
+                    f"{'and' if nest_name in raw else 'nor'} '{alias}'",
+                    f"exactly one of {nest_name} (NEST's name) or {alias} (mm)")
+        key = nest_name if nest_name in raw else alias
+        width[nest_name] = ck.number(raw, key, pp, unit="mm", above=0.0)
+    scaled = p_center * sc.indegree_scale / sc.scale
+    if scaled > 1.0:
+        ck.fail(pp + ("p_center",), f"{fmt(p_center)} x indegree_scale / scale = {fmt(scaled)}",
+                "<= 1 after scaling")
+    kernel = DistanceKernel(kind=kind, p_center=scaled, **width)
+    mask = None
+    if "mask" in rule:
+        mp = rp + ("mask",)
+        m = rule["mask"]
+        if not isinstance(m, dict) or len(m) != 1 or next(iter(m)) not in MASK_KEYS:
+            ck.fail(mp, describe(m) if not isinstance(m, dict) else "keys " + ", ".join(map(str, m)),
+                    "{circular: {radius: mm}} or {rectangular: {lower_left: [...], "
+                    "upper_right: [...]}}")
+        mkind = next(iter(m))
+        body = ck.mapping(m[mkind], mp + (mkind,), MASK_KEYS[mkind], required=MASK_KEYS[mkind])
+        if mkind == "circular":
+            mask = Mask(kind=mkind, radius=ck.number(body, "radius", mp + (mkind,), unit="mm",
+                                                     above=0.0))
+        else:
+            corners = [read_vector(ck, body, key, mp + (mkind,), dims) for key in MASK_KEYS[mkind]]
+            if any(lo >= hi for lo, hi in zip(*corners)):
+                ck.fail(mp + (mkind, "upper_right"), str(list(corners[1])),
+                        f"each coordinate > lower_left {list(corners[0])}")
+            mask = Mask(kind=mkind, lower_left=corners[0], upper_right=corners[1])
+    # Full-scale mean in-degree for compensation: p_center x sources (an upper bound).
+    return {"probability": scaled, "kernel": kernel, "mask": mask}, p_center * src.size_full
+
+
+def read_vector(ck: Checker, container: dict, key: str, path, dims: int | None,
+                unit: str = "mm", minimum: float | None = None) -> tuple:
+    """A list of 2 or 3 numbers (or exactly `dims`)."""
+    p = tuple(path) + (key,)
+    raw = container.get(key)
+    want = f"a list of {dims} numbers ({unit})" if dims else f"a list of 2 or 3 numbers ({unit})"
+    if not isinstance(raw, list) or (len(raw) != dims if dims else len(raw) not in (2, 3)):
+        ck.fail(p, describe(raw) if not isinstance(raw, list) else f"{len(raw)} numbers", want)
+    return tuple(list_numbers(ck, raw, p, unit=unit, minimum=minimum))
+
+
+def list_numbers(ck: Checker, raw: list, path, **checks) -> list:
+    """Every item of a list read as a number (expressions allowed), checked alike."""
+    items = dict(enumerate(raw))
+    values = [ck.number(items, j, path, **checks) for j in range(len(raw))]
+    raw[:] = values
+    return values
+
+
+def read_distance_delay(ck: Checker, syn: dict, sp, dt: float, src: PopInfo, tgt: PopInfo
+                        ) -> DistanceDelay:
+    """delay: {distance_dependent: {offset: ms, velocity: mm/ms | slope: ms/mm}}."""
+    p = tuple(sp) + ("delay", "distance_dependent")
+    if src.positions is None or tgt.positions is None:
+        ck.fail(p, "a distance-dependent delay between populations without positions",
+                f"'positions' on {src.name} and {tgt.name}")
+    body = ck.mapping(syn["delay"]["distance_dependent"], p, ("offset", "velocity", "slope"),
+                      required=("offset",))
+    half = 0.5 * dt
+    offset = ck.number(body, "offset", p, unit="ms", minimum=half,
+                       what=f">= dt/2 = {fmt(half)} ms (delays round to whole steps, at least one)")
+    if ("velocity" in body) == ("slope" in body):
+        ck.fail(p, "both 'velocity' and 'slope'" if "velocity" in body else
+                "neither 'velocity' nor 'slope'", "exactly one: velocity (mm/ms) or slope (ms/mm)")
+    if "velocity" in body:
+        slope = 1.0 / ck.number(body, "velocity", p, unit="mm/ms", above=0.0)
+    else:
+        slope = ck.number(body, "slope", p, unit="ms/mm", minimum=0.0)
+    return DistanceDelay(offset=offset, slope=slope)
+
+
+def resolve_path(ck: Checker, raw: str, path) -> str:
+    """A file named in the document: relative paths are relative to the file that wrote
+    them (the current directory for --set)."""
+    if os.path.isabs(raw):
+        return raw
+    label, _ = ck.sources.locate(path)
+    base = os.path.dirname(os.path.abspath(label)) if os.path.isfile(label) else os.getcwd()
+    return os.path.normpath(os.path.join(base, raw))
+
+
+def read_sonata_rule(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo, dt: float
+                     ) -> SonataEdges:
+    """Check a SONATA edges file now (every rank alike), so a bad file fails at load."""
+    from brainsim.io.sonata_edges import EdgesFileError, inspect_edges
+    for key in ("edges_file", "edge_population"):
+        ck.string(rule, key, rp)
+    paths = {}
+    for key in ("edges_file", "nodes_file"):
+        if key in rule:
+            raw = ck.string(rule, key, rp)
+            paths[key] = resolve_path(ck, raw, rp + (key,))
+    try:
+        info = inspect_edges(paths["edges_file"], rule["edge_population"],
+                             nodes_file=paths.get("nodes_file"),
+                             source_size=src.size, target_size=tgt.size,
+                             min_delay=0.5 * dt, source_name=src.name, target_name=tgt.name)
+    except EdgesFileError as err:
+        ck.fail(rp + (err.key,), err.found, err.expected)
+    return SonataEdges(edges_file=paths["edges_file"], population=rule["edge_population"],
+                       nodes_file=paths.get("nodes_file", ""), num_edges=info.num_edges,
+                       file_digest=info.digest, delay_min=info.delay_min,
+                       delay_max=info.delay_max)
+
+
 def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                      ) -> tuple[list, list]:
     """(Projections, compensation terms) in declaration order."""
@@ -178,7 +346,10 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
     names = list(pops)
     for i, raw in enumerate(ck.list_of(top, "projections", ())):
         p = ("projections", i)
-        proj = ck.mapping(raw, p, PROJECTION_KEYS, required=PROJECTION_KEYS)
+        proj = ck.mapping(raw, p, PROJECTION_KEYS, required=("source", "target", "rule"))
+        if "synapse" not in proj and not (isinstance(proj["rule"], dict) and
+                                          proj["rule"].get("name") == "sonata"):
+            ck.fail(p, "missing key 'synapse'", "'synapse' to be given")
         src = pops[ck.name_in(proj, "source", p, names)]
         tgt = pops[ck.name_in(proj, "target", p, names)]
         rp = p + ("rule",)
@@ -188,17 +359,40 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         if not isinstance(rule, dict):
             ck.fail(rp, describe(rule), "a rule name or a mapping with 'name'")
         name = ck.string(rule, "name", rp, choices=RULES)
-        ck.mapping(rule, rp, ("name", *RULES[name], *RULE_FLAGS))
+        flags = RULE_FLAG_SET.get(name, RULE_FLAGS)
+        ck.mapping(rule, rp, ("name", *RULES[name], *flags),
+                   required=("edges_file", "edge_population") if name == "sonata" else ())
         autapses = ck.boolean(rule, "allow_autapses", rp, default=True)
         multapses = ck.boolean(rule, "allow_multapses", rp, default=True)
         numbers, indegree_full = _counts(ck, rule, rp, name, src, tgt, sc, autapses, multapses)
 
         sp = p + ("synapse",)
+        if name == "sonata":
+            numbers["sonata"] = read_sonata_rule(ck, rule, rp, src, tgt, dt)
+            syn = ck.mapping(proj.get("synapse") or {}, sp, ("model",))
+            synapse_model = ck.string(syn, "model", sp, default="static_synapse",
+                                      choices=SYNAPSE_MODELS)
+            projections.append(Projection(
+                index=i, source=src.index, target=tgt.index, rule=name,
+                weight=Distribution(kind="constant"), delay=Distribution(kind="constant",
+                                                                         value=dt),
+                synapse_model=synapse_model, **numbers))
+            continue
         syn = ck.mapping(proj["synapse"], sp, SYNAPSE_KEYS, required=("weight",))
         synapse_model = ck.string(syn, "model", sp, default="static_synapse",
                                   choices=SYNAPSE_MODELS)
         weight_full = read_weight(ck, syn, sp, tgt)
-        delay = read_delay(ck, syn, sp, dt, default=NEST_DEFAULT_DELAY)
+        if isinstance(syn.get("delay"), dict) and "distance_dependent" in syn["delay"]:
+            if len(syn["delay"]) != 1:
+                ck.fail(sp + ("delay",), "distance_dependent with other keys",
+                        "{distance_dependent: {offset, velocity | slope}} alone")
+            if name not in ("pairwise_bernoulli", "all_to_all"):
+                ck.fail(sp + ("delay",), f"a distance-dependent delay with rule {name}",
+                        "rule pairwise_bernoulli or all_to_all")
+            numbers["distance_delay"] = read_distance_delay(ck, syn, sp, dt, src, tgt)
+            delay = Distribution(kind="constant", value=numbers["distance_delay"].offset)
+        else:
+            delay = read_delay(ck, syn, sp, dt, default=NEST_DEFAULT_DELAY)
         mean = weight_full.expected()
         terms.append(CompensationTerm(
             target=tgt.index, source=src.name, indegree_full=indegree_full,
@@ -217,16 +411,133 @@ def _window(ck: Checker, item: dict, p) -> tuple[float, float]:
     return start, stop
 
 
+def _on_grid(ck: Checker, times: np.ndarray, path, dt: float) -> np.ndarray:
+    """Spike times (ms) checked: finite, > 0, whole multiples of dt (NEST without
+    allow_offgrid_times)."""
+    if times.size == 0:
+        return times
+    bad = ~np.isfinite(times) | (times <= 0)
+    if bad.any():
+        ck.fail(path, f"spike time {fmt(float(times[bad][0]))} ms",
+                "finite times > 0 ms (a spike at 0 would be sent before the first step)")
+    steps = times / dt
+    off = np.abs(steps - np.round(steps)) > 1e-9 * np.maximum(1.0, steps)
+    if off.any():
+        ck.fail(path, f"spike time {fmt(float(times[off][0]))} ms is not a multiple of "
+                f"dt = {fmt(dt)} ms", "times on the simulation grid (NEST spike_generator)")
+    return times
+
+
+def _read_times_file(ck: Checker, item: dict, p, target: PopInfo) -> tuple:
+    """(times, node_ids or None) from a .npy / text / HDF5 (SONATA spikes) file."""
+    fp = p + ("file",)
+    path = resolve_path(ck, ck.string(item, "file", p), fp)
+    expected = ("a .npy or text file of times (ms; two columns: node_id, time) or a SONATA "
+                "spike file (.h5)")
+    if not os.path.isfile(path):
+        ck.fail(fp, f"{path}: no such file", expected)
+    try:
+        if path.endswith((".h5", ".hdf5")):
+            import h5py
+            with h5py.File(path, "r") as f:
+                spikes = f["spikes"]
+                name = target.name if target.name in spikes else \
+                    (next(iter(spikes)) if len(spikes) == 1 else None)
+                if name is None:
+                    ck.fail(fp, f"{path}: no spike population '{target.name}' among "
+                            + ", ".join(spikes), "the target population's name")
+                return (np.asarray(spikes[name]["timestamps"][()], dtype=np.float64),
+                        np.asarray(spikes[name]["node_ids"][()], dtype=np.int64))
+        data = np.load(path) if path.endswith(".npy") else np.loadtxt(path, ndmin=1)
+    except (OSError, KeyError, ValueError) as err:
+        ck.fail(fp, f"{path}: unreadable ({type(err).__name__}: {str(err).splitlines()[0]})",
+                expected)
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim == 1:
+        return data, None
+    if data.ndim == 2 and data.shape[1] == 2:
+        ids = data[:, 0]
+        if np.any(ids != np.round(ids)):
+            ck.fail(fp, f"{path}: non-integer node ids in column 1", "integer node ids")
+        return data[:, 1], ids.astype(np.int64)
+    ck.fail(fp, f"{path}: an array of shape {data.shape}", expected)
+
+
+def read_spike_generator(ck: Checker, item: dict, p, tgt: PopInfo, dt: float,
+                         index: int) -> SpikeGeneratorInput:
+    ck.mapping(item, p, SPIKE_GENERATOR_KEYS, required=("target", "weight"))
+    given = [k for k in ("spike_times", "file", "per_neuron") if k in item]
+    if len(given) != 1:
+        ck.fail(p, "both " + " and ".join(given) if given else "no spike times",
+                "exactly one of spike_times, file, per_neuron")
+    node_ids = None
+    if "spike_times" in item:
+        raw = ck.list_of(item, "spike_times", p)
+        times = np.array(list_numbers(ck, raw, p + ("spike_times",), unit="ms"),
+                         dtype=np.float64)
+        tp = p + ("spike_times",)
+    elif "file" in item:
+        times, node_ids = _read_times_file(ck, item, p, tgt)
+        tp = p + ("file",)
+    else:
+        pp = p + ("per_neuron",)
+        body = ck.mapping(item["per_neuron"], pp, ("node_ids", "times"),
+                          required=("node_ids", "times"))
+        ids, raw = ck.list_of(body, "node_ids", pp), ck.list_of(body, "times", pp)
+        if len(ids) != len(raw):
+            ck.fail(pp, f"{len(ids)} node_ids and {len(raw)} times",
+                    "one node id per spike time")
+        node_ids = np.array(list_numbers(ck, ids, pp + ("node_ids",), integer=True),
+                            dtype=np.int64)
+        times = np.array(list_numbers(ck, raw, pp + ("times",), unit="ms"), dtype=np.float64)
+        tp = pp + ("times",)
+    times = _on_grid(ck, times, tp, dt)
+    if node_ids is not None and node_ids.size and (node_ids.min() < 0 or
+                                                   node_ids.max() >= tgt.size):
+        bad = int(node_ids.min() if node_ids.min() < 0 else node_ids.max())
+        ck.fail(tp if "file" in item else p + ("per_neuron", "node_ids"),
+                f"node id {bad}", f"population-local ids in [0, {tgt.size}) of {tgt.name}")
+    weight = read_weight(ck, item, p, tgt, constant_only=True).value
+    delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
+    return SpikeGeneratorInput(
+        index=index, target=tgt.index, times=tuple(float(t) for t in times), weight=weight,
+        delay=delay, node_ids=() if node_ids is None else tuple(int(n) for n in node_ids))
+
+
+def read_noise(ck: Checker, item: dict, p, tgt: PopInfo, dt: float, index: int) -> NoiseInput:
+    ck.mapping(item, p, NOISE_KEYS, required=("target",))
+    mean = ck.number(item, "mean", p, default=0.0, unit="pA")
+    std = ck.number(item, "std", p, default=0.0, unit="pA", minimum=0.0)
+    interval = ck.number(item, "dt", p, default=NEST_NOISE_DT, unit="ms", above=0.0)
+    steps = interval / dt
+    if abs(steps - round(steps)) > 1e-9 * steps or round(steps) < 1:
+        ck.fail(p + ("dt",), f"{fmt(interval)} ms", f"a whole multiple of the resolution "
+                f"dt = {fmt(dt)} ms (NEST noise_generator)")
+    start, stop = _window(ck, item, p)
+    delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
+    return NoiseInput(index=index, target=tgt.index, mean=mean, std=std, dt=interval,
+                      start=start, stop=stop, delay=delay)
+
+
 def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
-                ) -> tuple[list, list, list]:
-    """(PoissonInputs, DCInputs, compensation terms) in declaration order."""
-    poisson, dcs, terms = [], [], []
+                ) -> tuple[list, list, list, list, list]:
+    """(PoissonInputs, DCInputs, compensation terms, SpikeGeneratorInputs, NoiseInputs)
+    in declaration order."""
+    poisson, dcs, terms, spike_generators, noises = [], [], [], [], []
     names = list(pops)
     for i, item in enumerate(ck.list_of(top, "inputs", ())):
         p = ("inputs", i)
         if not isinstance(item, dict):
             ck.mapping(item, p, ())
         kind = ck.string(item, "type", p, choices=INPUT_TYPES)
+        if kind in ("spike_generator", "noise_generator"):
+            tgt = pops[ck.name_in(item, "target", p, names)]
+            if kind == "spike_generator":
+                spike_generators.append(read_spike_generator(ck, item, p, tgt, dt,
+                                                             len(spike_generators)))
+            else:
+                noises.append(read_noise(ck, item, p, tgt, dt, len(noises)))
+            continue
         if kind == "dc":
             ck.mapping(item, p, DC_KEYS, required=("target", "amplitude"))
             tgt = pops[ck.name_in(item, "target", p, names)]
@@ -255,7 +566,7 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             total_rate = rate
         poisson.append(PoissonInput(index=len(poisson), target=tgt.index, rate=total_rate,
                                     weight=weight, delay=delay, start=start, stop=stop))
-    return poisson, dcs, terms
+    return poisson, dcs, terms, spike_generators, noises
 
 
 def compensating_currents(terms: list, rates: dict, num_pops: int,

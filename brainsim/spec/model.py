@@ -63,6 +63,25 @@ class Distribution:
 
 
 @dataclass(frozen=True)
+class Positions:
+    """Where a population's neurons sit (mm), as NEST's spatial layers.
+
+    kind: 'grid' (shape: neurons per axis; neuron n at column-major grid index, x slowest)
+          or 'random' (uniform in the box, drawn per gid from the POSITION stream).
+    extent, center: the box (mm) per axis (2 or 3 axes); edge_wrap: periodic boundaries.
+    """
+    kind: str
+    extent: tuple[float, ...]
+    center: tuple[float, ...]
+    shape: tuple[int, ...] = ()
+    edge_wrap: bool = False
+
+    @property
+    def num_dimensions(self) -> int:
+        return len(self.extent)
+
+
+@dataclass(frozen=True)
 class Population:
     """Neurons with gids offset .. offset+size-1, all of one NEST neuron model.
 
@@ -77,6 +96,49 @@ class Population:
     offset: int
     params: Mapping[str, float]
     initial: Mapping[str, Distribution]
+    positions: Positions | None = None
+
+
+@dataclass(frozen=True)
+class DistanceKernel:
+    """Connection probability as a function of distance d (mm), NEST's
+    spatial_distributions: 'gaussian' p_center * exp(-d**2 / (2 std**2)),
+    'exponential' p_center * exp(-d / beta), 'constant' p_center."""
+    kind: str
+    p_center: float
+    std: float = 0.0
+    beta: float = 0.0
+
+
+@dataclass(frozen=True)
+class Mask:
+    """Candidate sources of a spatial pairwise_bernoulli, by displacement source - target
+    (mm): 'circular' |d| <= radius (a sphere in 3D), 'rectangular' lower_left <= d <=
+    upper_right per axis (a box in 3D)."""
+    kind: str
+    radius: float = 0.0
+    lower_left: tuple[float, ...] = ()
+    upper_right: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class DistanceDelay:
+    """delay = offset + slope * distance (ms, ms/mm); slope = 1 / velocity."""
+    offset: float
+    slope: float
+
+
+@dataclass(frozen=True)
+class SonataEdges:
+    """Synapses read from a SONATA edges file (absolute path), edge population `population`;
+    node ids are local to the projection's source / target populations."""
+    edges_file: str
+    population: str
+    nodes_file: str = ""
+    num_edges: int = 0
+    file_digest: str = ""   # sha256 of the edge data, so the model hash follows the file
+    delay_min: float = 0.0  # ms, over the file
+    delay_max: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +146,10 @@ class Projection:
     """Synapses from one population onto another, built on the targets' ranks.
 
     rule: 'fixed_total_number' (total_number), 'fixed_indegree' (indegree),
-          'pairwise_bernoulli' (probability), 'one_to_one', 'all_to_all'.
+          'fixed_outdegree' (outdegree), 'pairwise_bernoulli' (probability, or `kernel`
+          with optional `mask` between spatial populations), 'one_to_one', 'all_to_all',
+          'sonata' (synapses read from `sonata`).
+    distance_delay: when set, delays are offset + slope * distance instead of `delay`.
     weight: in the target model's native unit (pA for iaf_psc_exp, mV for iaf_psc_delta),
             already converted from PSP and scaled; the sign selects the receptor
             (>= 0 excitatory, < 0 inhibitory), as in NEST.
@@ -102,6 +167,11 @@ class Projection:
     allow_autapses: bool = True
     allow_multapses: bool = True
     synapse_model: str = "static_synapse"
+    outdegree: int = 0
+    kernel: DistanceKernel | None = None
+    mask: Mask | None = None
+    distance_delay: DistanceDelay | None = None
+    sonata: SonataEdges | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +205,36 @@ class DCInput:
 
 
 @dataclass(frozen=True)
+class SpikeGeneratorInput:
+    """NEST spike_generator: spike times (ms, on the dt grid, > 0) sent with `weight`
+    (native unit) after `delay` (ms). node_ids empty: every time goes to every neuron of
+    the target population; else times[i] goes to population-local node node_ids[i].
+    A spike at t with delay d is read in the target's update of step round((t + d)/dt) - 1;
+    repeated times add (multiplicity)."""
+    index: int
+    target: int
+    times: tuple[float, ...]
+    weight: float
+    delay: float = 1.0
+    node_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class NoiseInput:
+    """NEST noise_generator: a current mean + std * N(0, 1) (pA), drawn independently per
+    target neuron every `dt` ms (a whole multiple of the resolution), timed like a
+    dc_generator (start, stop, delay in ms)."""
+    index: int
+    target: int
+    mean: float
+    std: float
+    dt: float
+    start: float = 0.0
+    stop: float = math.inf
+    delay: float = 1.0
+
+
+@dataclass(frozen=True)
 class Simulation:
     """dt: resolution (ms); t_sim: total biological time (ms); seed: master seed (uint64);
     warmup: leading ms excluded from the printed rate table (spikes are still recorded)."""
@@ -145,10 +245,32 @@ class Simulation:
 
 
 @dataclass(frozen=True)
+class StateRecording:
+    """Sampled state variables of chosen neurons, as NEST's voltmeter/multimeter.
+
+    node_ids: population-local ids (ascending); variables: state variable names (V_m in mV,
+    currents in pA, ...); a sample at t = k * interval (ms, a multiple of dt) holds the
+    values after the update of the step ending at t, for start < t <= stop (ms).
+    """
+    population: str
+    variables: tuple[str, ...]
+    node_ids: tuple[int, ...]
+    interval: float = 1.0
+    start: float = 0.0
+    stop: float = math.inf
+
+
+@dataclass(frozen=True)
 class Recording:
-    """spikes: names of the populations whose spikes go to spikes.h5."""
+    """spikes: names of the populations whose spikes go to spikes.h5; state: sampled state
+    variables (SONATA reports report_<variable>.h5); activity_bin: bin (ms) of the
+    per-population spike counts in population_activity.h5 (None: not recorded);
+    mean_V_m_interval: interval (ms) of the per-population mean membrane potential there."""
     spikes: tuple[str, ...]
     flush_every_spikes: int = 1_000_000
+    state: tuple[StateRecording, ...] = ()
+    activity_bin: float | None = None
+    mean_V_m_interval: float | None = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +293,8 @@ class ResolvedModel:
     recording: Recording
     output_dir: str = ""
     document: Mapping = field(default_factory=dict)
+    spike_generators: tuple[SpikeGeneratorInput, ...] = ()
+    noise_inputs: tuple[NoiseInput, ...] = ()
 
     @property
     def num_neurons(self) -> int:

@@ -9,12 +9,13 @@ from dataclasses import asdict
 
 from .checker import IDENTIFIER, Checker, describe, fmt
 from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
-                          read_projections, round_half_even)
+                          list_numbers, read_projections, read_vector, round_half_even)
 from .errors import Sources
 from .expressions import FUNCTIONS, suggest
-from .model import Population, Recording, ResolvedModel, Simulation
+from .model import Population, Positions, ResolvedModel, Simulation
 from .neuron_models import NEURON_MODELS
 from .quantities import read_quantity
+from .recording import read_recording
 from .yaml_loader import unshare
 
 TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation",
@@ -22,8 +23,9 @@ TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation
 SIMULATION_KEYS = ("dt", "t_sim", "seed", "warmup")
 SCALING_KEYS = ("indegree_scale", "compensation", "full_scale_rates")
 COMPENSATIONS = ("none", "sqrt")
-POPULATION_KEYS = ("name", "size", "model", "params", "initial")
-RECORDING_KEYS = ("spikes", "flush_every_spikes")
+POPULATION_KEYS = ("name", "size", "model", "params", "initial", "positions")
+POSITION_KINDS = {"grid": ("shape", "extent", "center", "edge_wrap"),
+                  "random": ("extent", "center", "edge_wrap")}
 OUTPUT_KEYS = ("directory",)
 DEFAULT_SEED = 12345
 HASH_FORMAT = "brainsim-resolved-model/1"
@@ -43,7 +45,8 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
     pops = read_populations(ck, top, scaling.scale)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
-    poisson, dcs, input_terms = read_inputs(ck, top, pops, simulation.dt, scaling)
+    poisson, dcs, input_terms, spike_generators, noises = read_inputs(
+        ck, top, pops, simulation.dt, scaling)
     if scaling.compensate:
         terms += input_terms
         missing = sorted({t.source for t in terms if t.source is not None} - set(rates),
@@ -55,19 +58,21 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
         for pop, dc in zip(pops.values(), compensating_currents(
                 terms, rates, len(pops), scaling.indegree_scale)):
             pop.params["I_e"] = pop.params["I_e"] + dc
-    recording = read_recording(ck, top, pops)
+    recording = read_recording(ck, top, pops, simulation.dt, simulation.seed)
     output_dir = read_output(ck, top)
     if top.get("run") is not None and not isinstance(top["run"], dict):
         ck.fail(("run",), describe(top["run"]), "a mapping of job settings")
 
     populations = tuple(Population(index=p.index, name=p.name, model=p.model.name,
                                    size=p.size, offset=p.offset, params=dict(p.params),
-                                   initial=dict(p.initial)) for p in pops.values())
+                                   initial=dict(p.initial), positions=p.positions)
+                        for p in pops.values())
     fields = dict(name=name, source=source_path, scale=scaling.scale,
                   indegree_scale=scaling.indegree_scale, populations=populations,
                   projections=tuple(projections), poisson_inputs=tuple(poisson),
                   dc_inputs=tuple(dcs), simulation=simulation, recording=recording,
-                  output_dir=output_dir)
+                  output_dir=output_dir, spike_generators=tuple(spike_generators),
+                  noise_inputs=tuple(noises))
     return ResolvedModel(model_hash=model_hash(fields), document=unshare(top, source_path),
                          **fields)
 
@@ -153,10 +158,46 @@ def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]
         model = NEURON_MODELS[ck.string(m, "model", p, choices=NEURON_MODELS)]
         params = read_params(ck, m, p, model)
         initial = read_initial(ck, m, p, model, params)
+        positions = read_positions(ck, m, p, size) if m.get("positions") is not None else None
         pops[name] = PopInfo(index=i, name=name, model=model, size_full=size_full, size=size,
-                             offset=offset, params=params, initial=initial)
+                             offset=offset, params=params, initial=initial,
+                             positions=positions)
         offset += size
     return pops
+
+
+def read_positions(ck: Checker, m: dict, p: tuple, size: int) -> Positions:
+    """positions: {grid: {shape, extent, center, edge_wrap}} or {random: {extent, center,
+    edge_wrap}} (mm); a grid needs size (after scaling) = product of its shape."""
+    pp = p + ("positions",)
+    raw = m["positions"]
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in POSITION_KINDS:
+        ck.fail(pp, describe(raw) if not isinstance(raw, dict) else
+                "keys " + ", ".join(map(str, raw)), "{grid: {shape: [nx, ny], ...}} or "
+                "{random: {extent: [...], ...}}")
+    kind = next(iter(raw))
+    kp = pp + (kind,)
+    body = ck.mapping(raw[kind], kp, POSITION_KINDS[kind],
+                      required=("shape",) if kind == "grid" else ("extent",))
+    shape = ()
+    if kind == "grid":
+        shape_raw = body["shape"]
+        if not isinstance(shape_raw, list) or len(shape_raw) not in (2, 3):
+            ck.fail(kp + ("shape",), describe(shape_raw), "a list of 2 or 3 integers > 0")
+        shape = tuple(list_numbers(ck, shape_raw, kp + ("shape",), integer=True, above=0))
+        if math.prod(shape) != size:
+            ck.fail(kp + ("shape",), f"{' x '.join(map(str, shape))} = {math.prod(shape)} "
+                    f"grid points for {size} neurons (after scaling)",
+                    "one grid point per neuron")
+    dims = len(shape) if shape else None
+    extent = (read_vector(ck, body, "extent", kp, dims) if "extent" in body
+              else tuple(float(n) for n in shape))   # NEST: grid spacing 1 by default
+    if any(e <= 0 for e in extent):
+        ck.fail(kp + ("extent",), str(list(extent)), "every extent > 0 mm")
+    center = (read_vector(ck, body, "center", kp, len(extent)) if "center" in body
+              else (0.0,) * len(extent))
+    wrap = ck.boolean(body, "edge_wrap", kp, default=False)
+    return Positions(kind=kind, extent=extent, center=center, shape=shape, edge_wrap=wrap)
 
 
 def read_params(ck: Checker, m: dict, p: tuple, model) -> dict:
@@ -190,31 +231,6 @@ def read_initial(ck: Checker, m: dict, p: tuple, model, params: dict) -> dict:
         initial[var], _ = read_quantity(ck, given, var, ip, unit=model.state_variables[var],
                                         default=default)
     return initial
-
-
-def read_recording(ck: Checker, top: dict, pops: dict) -> Recording:
-    p = ("recording",)
-    raw = top.get("recording")
-    raw = {} if raw is None else raw
-    ck.mapping(raw, p, RECORDING_KEYS)
-    spikes = raw.get("spikes", "all")
-    if spikes == "all":
-        chosen = list(pops)
-    elif isinstance(spikes, list):
-        chosen = []
-        for j, name in enumerate(spikes):
-            if not isinstance(name, str) or name not in pops:
-                shown = f"'{name}'{suggest(name, pops)}" if isinstance(name, str) \
-                    else describe(name)
-                ck.fail(p + ("spikes", j), f"unknown population {shown}",
-                        "one of " + ", ".join(pops))
-            if name in chosen:
-                ck.fail(p + ("spikes", j), f"'{name}' listed twice", "each population once")
-            chosen.append(name)
-    else:
-        ck.fail(p + ("spikes",), describe(spikes), "'all' or a list of population names")
-    flush = ck.number(raw, "flush_every_spikes", p, default=1_000_000, integer=True, above=0)
-    return Recording(spikes=tuple(n for n in pops if n in chosen), flush_every_spikes=flush)
 
 
 def read_output(ck: Checker, top: dict) -> str:
@@ -251,6 +267,9 @@ def model_hash(fields: dict) -> str:
         "dt": sim.dt,
         "seed": sim.seed,
     }
+    for key in ("spike_generators", "noise_inputs"):   # only when used: old hashes stay
+        if fields.get(key):
+            payload[key] = [asdict(p) for p in fields[key]]
     text = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"),
                       allow_nan=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

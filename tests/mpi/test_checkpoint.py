@@ -16,15 +16,27 @@ from cli_runner import DATA, brainsim_command, run_brainsim
 
 MODEL = os.path.join(DATA, "small_network.yaml")
 EXIT_CHECKPOINTED = 75
+# Every run here also samples state, so reports are compared as well as spikes.
+REPORTS = ("recording.state=[{population: E, variables: [V_m, i_syn_ex], count: 12, "
+           "interval: 0.5}, {population: I, variables: [V_m], neurons: [0, 7, 40]}]")
 
 
 def spikes(outdir) -> dict:
+    """Spike and report datasets of a finished run, as bytes."""
     with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
-        return {name: (group["timestamps"][()].tobytes(), group["node_ids"][()].tobytes())
-                for name, group in f["spikes"].items()}
+        result = {name: (group["timestamps"][()].tobytes(), group["node_ids"][()].tobytes())
+                  for name, group in f["spikes"].items()}
+    for variable in ("V_m", "i_syn_ex"):
+        with h5py.File(os.path.join(outdir, f"report_{variable}.h5"), "r") as f:
+            for name, group in f["report"].items():
+                result[f"{variable}/{name}"] = (group["data"][()].tobytes(),
+                                                group["mapping/time"][()].tobytes())
+    return result
 
 
 def run(args, ranks=None, expect=0):
+    if args[0] == "run":
+        args = args + ["--set", REPORTS]
     done = run_brainsim(args, ranks=ranks, timeout=300)
     assert done.returncode == expect, done.stdout + done.stderr
     return done
@@ -37,6 +49,10 @@ def straight(tmp_path_factory):
     run(["run", MODEL, "-o", str(outdir), "--no-progress", "--set", "simulation.t_sim=200"],
         ranks=2)
     return spikes(outdir)
+
+
+def test_straight_run_has_reports(straight):
+    assert {"V_m/E", "V_m/I", "i_syn_ex/E", "E", "I"} <= set(straight)
 
 
 @pytest.mark.parametrize("before, after", [(2, 2), (2, 3), (1, 4)])
@@ -56,8 +72,8 @@ def test_kill_while_writing_a_checkpoint_keeps_the_previous_one(straight, tmp_pa
     env = dict(os.environ, BRAINSIM_TEST_KILL_IN_CHECKPOINT="1")
     killed = subprocess.run(brainsim_command(
         ["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=200",
-         "--checkpoint-every", "50"], ranks=2), env=env, capture_output=True, text=True,
-        timeout=300)
+         "--checkpoint-every", "50", "--set", REPORTS], ranks=2), env=env,
+        capture_output=True, text=True, timeout=300)
     assert killed.returncode != 0
     root = os.path.join(outdir, "checkpoints")
     assert sorted(os.listdir(root)) == [".incomplete_ckpt_000000001000", "ckpt_000000000500"]
@@ -72,8 +88,9 @@ def test_sigterm_checkpoints_and_exits_75_then_resumes(tmp_path):
         ranks=2)
     outdir = str(tmp_path / "out")
     process = subprocess.Popen(brainsim_command(
-        ["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=3000"],
-        ranks=2), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=3000",
+         "--set", REPORTS], ranks=2), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
     segments = os.path.join(outdir, ".segments")
     deadline = time.monotonic() + 60
     while not os.path.isdir(segments) and time.monotonic() < deadline:

@@ -81,3 +81,16 @@ def test_run_prints_rate_table_and_timings(tmp_path):
     assert "real-time factor" in done.stdout
     for population in ("E", "I"):
         assert any(line.startswith(population + " ") for line in done.stdout.splitlines())
+
+
+def test_noise_generator_is_refused_not_ignored(tmp_path):
+    model = tmp_path / "noise.yaml"
+    model.write_text(
+        "name: noise\nsimulation: {t_sim: 10.0}\n"
+        "populations: [{name: A, size: 3, model: iaf_psc_exp}]\n"
+        "inputs: [{type: noise_generator, target: A, mean: 5.0, std: 2.0, dt: 0.5}]\n")
+    for command in (["validate", str(model)], ["run", str(model), "-o", str(tmp_path / "o")]):
+        done = run_brainsim(command, timeout=60)
+        assert done.returncode == 2
+        assert "noise_generator input cannot run yet" in done.stderr
+    assert not (tmp_path / "o").exists()

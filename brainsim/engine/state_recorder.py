@@ -1,0 +1,118 @@
+"""Sampling state variables of chosen neurons (NEST's voltmeter / multimeter semantics).
+
+A sample at time t = k * interval holds the values after the update of the step that ends
+at t. The engine cuts an epoch's neuron update at sample times (neurons do not interact
+within an epoch, so this changes nothing else). Every rank samples its own neurons into a
+small buffer; at fixed frame counts, checkpoints and the end the buffers are gathered to
+rank 0, which puts the columns in node-id order — so reports are bit-identical on any number
+of ranks — and appends them to the report segments of each variable.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from brainsim.network.inputs import ms_to_steps
+
+FLUSH_FRAMES = 256
+
+
+@dataclass
+class Probe:
+    """One (population, variable) recording on this rank."""
+    population: str
+    variable: str
+    node_ids: np.ndarray        # all recorded population-local ids (ascending), every rank
+    local_index: np.ndarray     # this rank's recorded neurons (local indices)
+    local_columns: np.ndarray   # their columns among node_ids
+    offset: np.ndarray          # added to the stored value (E_L for V_m: stored relative)
+    interval_steps: int
+    first_step: int             # first step_after that samples
+    stop_step: int              # last step_after that may sample
+    frames: list
+
+    def due(self, step_after: int) -> bool:
+        return (self.first_step <= step_after <= self.stop_step
+                and step_after % self.interval_steps == 0)
+
+
+def _first_sample_step(interval_steps: int, start_steps: int) -> int:
+    """Smallest multiple of the interval after start (NEST samples in (start, stop])."""
+    return (start_steps // interval_steps + 1) * interval_steps
+
+
+class StateSampler:
+    def __init__(self, model, network, comm):
+        self.comm = comm
+        self.network = network
+        dt = model.simulation.dt
+        self.probes: list[Probe] = []
+        for recording in model.recording.state:
+            pop = model.population(recording.population)
+            node_ids = np.asarray(recording.node_ids, dtype=np.int64)
+            gids = pop.offset + node_ids
+            local_gids = network.local_gids
+            mine = np.isin(gids, local_gids)
+            local_index = np.searchsorted(local_gids, gids[mine])
+            interval_steps = max(1, ms_to_steps(recording.interval, dt))
+            stop = ms_to_steps(recording.stop, dt) if math.isfinite(recording.stop) \
+                else np.iinfo(np.int64).max
+            for variable in recording.variables:
+                shift = pop.params.get("E_L", 0.0) if variable == "V_m" else 0.0
+                self.probes.append(Probe(
+                    recording.population, variable, node_ids, local_index,
+                    np.flatnonzero(mine), np.full(local_index.shape[0], shift),
+                    interval_steps,
+                    _first_sample_step(interval_steps, ms_to_steps(recording.start, dt)),
+                    stop, []))
+
+    def layouts(self, dt: float) -> dict[str, dict]:
+        """variable -> {population: (node ids, first frame ms, interval ms)} for the writers."""
+        result: dict[str, dict] = {}
+        for probe in self.probes:
+            result.setdefault(probe.variable, {})[probe.population] = (
+                probe.node_ids, probe.first_step * dt, probe.interval_steps * dt)
+        return result
+
+    def sample_points(self, first_step: int, num_steps: int) -> list[int]:
+        """The step_after values in (first_step, first_step + num_steps] with a sample due."""
+        points = set()
+        end = first_step + num_steps
+        for probe in self.probes:
+            k = max(probe.first_step, (first_step // probe.interval_steps + 1) * probe.interval_steps)
+            while k <= min(end, probe.stop_step):
+                points.add(k)
+                k += probe.interval_steps
+        return sorted(points)
+
+    def take(self, step_after: int) -> None:
+        state = self.network.state
+        for probe in self.probes:
+            if probe.due(step_after):
+                values = state[probe.variable][probe.local_index] + probe.offset
+                probe.frames.append(values.astype(np.float32))
+
+    def needs_flush(self) -> bool:
+        return any(len(p.frames) >= FLUSH_FRAMES for p in self.probes)
+
+    def flush(self, writers: dict | None) -> None:
+        """Collective: rank 0 receives every rank's frames and appends them in node-id order
+        to writers[variable] (report segment chains, rank 0 only)."""
+        mine = [(p.local_columns, np.array(p.frames, dtype=np.float32).reshape(
+            len(p.frames), p.local_columns.shape[0])) for p in self.probes]
+        gathered = self.comm.gather(mine)
+        for probe in self.probes:
+            probe.frames.clear()
+        if self.comm.rank != 0:
+            return
+        for index, probe in enumerate(self.probes):
+            parts = [rank_parts[index] for rank_parts in gathered]
+            frame_count = parts[0][1].shape[0]
+            if frame_count == 0:
+                continue
+            frames = np.empty((frame_count, probe.node_ids.shape[0]), dtype=np.float32)
+            for columns, values in parts:
+                frames[:, columns] = values
+            writers[probe.variable].append(probe.population, frames)
