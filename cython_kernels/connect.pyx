@@ -28,7 +28,7 @@ from libc.string cimport memset
 
 from cython_kernels.rng cimport (
     SOURCE, WEIGHT, DELAY, BERNOULLI, RNG_OK, stream_draw, word_a, uniform01,
-    uniform_index, draw_distribution, _copy_params,
+    uniform_index, draw_distribution, draw_normal_pair, _copy_params, DIST_NORMAL,
 )
 
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
@@ -59,12 +59,21 @@ cdef inline void _emit(SynapseSink* sink, int64_t source_gid, uint32_t target_lo
         sink.source_counts[source_gid] += 1
         sink.num_synapses += 1
         return
-    if draw_distribution(sink.seed, WEIGHT, sink.projection, target_gid, k, sink.weight_code,
-                         sink.weight_params, &weight) != RNG_OK:
+    if (sink.weight_code == DIST_NORMAL and sink.delay_code == DIST_NORMAL
+            and not sink.delay_linear):
+        # Both normal (PD14): one Box-Muller pair, keyed on the WEIGHT stream.
+        if draw_normal_pair(sink.seed, WEIGHT, sink.projection, target_gid, k,
+                            sink.weight_params, sink.delay_params, &weight,
+                            &delay_ms) != RNG_OK:
+            sink.error = ERR_WEIGHT_REDRAW
+            sink.error_gid = target_gid
+            return
+    elif draw_distribution(sink.seed, WEIGHT, sink.projection, target_gid, k,
+                           sink.weight_code, sink.weight_params, &weight) != RNG_OK:
         sink.error = ERR_WEIGHT_REDRAW
         sink.error_gid = target_gid
         return
-    if sink.delay_linear:
+    elif sink.delay_linear:
         delay_ms = sink.delay_offset + sink.delay_slope * sink.distance
     elif draw_distribution(sink.seed, DELAY, sink.projection, target_gid, k, sink.delay_code,
                            sink.delay_params, &delay_ms) != RNG_OK:

@@ -99,6 +99,23 @@ def draw_distribution(seed, kind, item, c2, c0, code, params):
     raise ValueError("redraw failed")
 
 
+def draw_normal_pair(seed, kind, item, c2, c0, params_x, params_y):
+    """Marsaglia's polar method with joint redraw, as rng.draw_normal_pair."""
+    for attempt in range(10000):
+        words = stream_words(seed, kind, item, c2, c0, attempt)
+        u = 2.0 * unit(word_a(words)) - 1.0
+        v = 2.0 * unit(word_b(words)) - 1.0
+        radius2 = u * u + v * v
+        if radius2 >= 1.0 or radius2 == 0.0:
+            continue
+        factor = math.sqrt(-2.0 * math.log(radius2) / radius2)
+        x = params_x[0] + params_x[1] * (u * factor)
+        y = params_y[0] + params_y[1] * (v * factor)
+        if params_x[2] <= x <= params_x[3] and params_y[2] <= y <= params_y[3]:
+            return x, y
+    raise ValueError("redraw failed")
+
+
 # ----------------------------------------------------------------------------- Poisson
 def poisson_sequential(u, lam):
     """Plain sequential inversion (the reference the CDF table must reproduce)."""
@@ -175,8 +192,12 @@ def connect_twin(rule, seed, proj, source_offset, source_size, target_gids, coun
             sources = [skip_self(r) for r in range(n_avail)]
         syns = []
         for k, r in enumerate(sources):
-            w = draw_distribution(seed, WEIGHT, proj, gid, k, weight_code, weight_params)
-            d_ms = draw_distribution(seed, DELAY, proj, gid, k, delay_code, delay_params)
+            if weight_code == 1 and delay_code == 1:
+                w, d_ms = draw_normal_pair(seed, WEIGHT, proj, gid, k, weight_params,
+                                           delay_params)
+            else:
+                w = draw_distribution(seed, WEIGHT, proj, gid, k, weight_code, weight_params)
+                d_ms = draw_distribution(seed, DELAY, proj, gid, k, delay_code, delay_params)
             syns.append((source_offset + r, w, int(math.floor(d_ms * (1.0 / dt) + 0.5))))
         out[gid] = syns
     return out
