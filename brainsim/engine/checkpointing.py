@@ -92,6 +92,8 @@ class Checkpointer:
 
     def after_epoch(self, step: int, agreed_requests: int) -> tuple[int, bool]:
         """Checkpoint if due; returns (this rank's requests for the next exchange, stop)."""
+        if not agreed_requests and (self.next_bio_step is None or step < self.next_bio_step):
+            return self.local_requests(), False     # the common case, every epoch
         due = bool(agreed_requests & (REQUEST_CHECKPOINT | REQUEST_STOP))
         if self.next_bio_step is not None and step >= self.next_bio_step:
             due = True

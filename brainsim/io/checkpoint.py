@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 
-import h5py
 import numpy as np
 
 FORMAT_VERSION = 1
@@ -52,6 +51,7 @@ def sha256_of(path: str) -> str:
 def write_shard(directory: str, rank: int, gids: np.ndarray, state: dict[str, np.ndarray],
                 pending_input: np.ndarray) -> dict:
     """This rank's dynamic state, keyed by gid; returns {file, bytes, sha256}."""
+    import h5py   # imported when needed: it costs every process ~13 MiB
     path = os.path.join(directory, shard_name(rank))
     with h5py.File(path, "w") as shard:
         shard.create_dataset("gids", data=gids)
@@ -117,6 +117,7 @@ def read_local_state(path: str, manifest: dict, owns) -> dict:
 
     owns(gids) -> boolean mask. Returns {"gids", "state": {name: values}, "pending_input"}.
     """
+    import h5py
     gids_parts, state_parts, pending_parts = [], {}, []
     for shard in manifest["shards"]:
         with h5py.File(os.path.join(path, shard["file"]), "r") as data:

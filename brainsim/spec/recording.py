@@ -30,7 +30,7 @@ RECORDABLES = {
     "iaf_psc_exp": ("V_m", "i_syn_ex", "i_syn_in", "i_0"),
     "iaf_psc_delta": ("V_m", "i_0"),
 }
-SAMPLE_STREAM = 8
+SAMPLE_STREAM = 10
 
 
 def recordables(model) -> tuple[str, ...]:
