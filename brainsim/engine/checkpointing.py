@@ -23,6 +23,7 @@ from brainsim.io import checkpoint as files
 REQUEST_CHECKPOINT = 1
 REQUEST_STOP = 2
 EXIT_CHECKPOINTED = 75
+ACTIVITY_FILE = "population_activity.h5"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,11 @@ class Checkpointer:
         path = None
         if self.comm.rank == 0:
             manifest = self._manifest(step, shards)
+            activity = getattr(self.engine.sampler, "population_activity", None)
+            if activity is not None:
+                activity.save(os.path.join(files.temporary_dir(self.root, step),
+                                           ACTIVITY_FILE))
+                manifest["population_activity"] = ACTIVITY_FILE
             path = files.publish(self.root, step, manifest, self.policy.keep)
             self.segments.start(step)
             for chain in reports.values():

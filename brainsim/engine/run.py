@@ -117,9 +117,14 @@ def _report_recording(model: ResolvedModel, network, comm, output_dir: str,
                       resume: Resume | None):
     """The state sampler (every rank) and, on rank 0, one report segment chain per variable."""
     from brainsim.engine.state_recorder import StateSampler
-    if not model.recording.state:
+    activity = None
+    if model.recording.activity_bin or model.recording.mean_V_m_interval:
+        from brainsim.engine.population_activity import PopulationActivity
+        activity = PopulationActivity(model, network, comm)
+    if not model.recording.state and activity is None:
         return None, None
-    sampler = StateSampler(model, network, comm)
+    sampler = StateSampler(model, network, comm, activity)
+    sampler.population_activity = activity
     if comm.rank != 0:
         return sampler, None
     from brainsim.io.report_segments import ReportSegments, report_file_name
@@ -168,6 +173,11 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     sampler, report_writers = _report_recording(model, network, comm, output_dir, resume)
     engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder, sampler=sampler,
                     report_writers=report_writers)
+    activity = getattr(sampler, "population_activity", None)
+    if activity is not None and comm.rank == 0:
+        recorder.activity = activity
+        if resume is not None and resume.manifest.get("population_activity"):
+            activity.restore(os.path.join(resume.path, resume.manifest["population_activity"]))
     if resume is not None:
         _restore(engine, resume, partition, comm.rank)
     if comm.rank == 0 and show_progress:
@@ -210,6 +220,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         for variable, chain in (report_writers or {}).items():
             chain.merge(os.path.join(output_dir, report_file_name(variable)),
                         _file_attributes(metadata), remove_directory=False)
+        if activity is not None:
+            activity.write_final(output_dir, _file_attributes(metadata))
         segments.merge(os.path.join(output_dir, "spikes.h5"), _file_attributes(metadata))
         write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
     else:

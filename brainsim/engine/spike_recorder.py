@@ -34,6 +34,7 @@ class SpikeRecorder:
         self._gids = np.zeros(capacity, dtype=np.int64)
         self._filled = 0
         self.counts_in_window = np.zeros(len(population_names), dtype=np.int64)
+        self.activity = None        # engine.population_activity.PopulationActivity
         self.total_spikes = 0
 
     def restore(self, counts_in_window, total_spikes: int) -> None:
@@ -64,6 +65,8 @@ class SpikeRecorder:
         in_window = (stamps > first) & (stamps <= stop)
         self.counts_in_window += np.bincount(population[in_window],
                                              minlength=len(self.names))
+        if self.activity is not None:
+            self.activity.count_spikes(stamps, population)
         if self.writer is not None:
             for index, name in enumerate(self.names):
                 if name not in self.recorded:

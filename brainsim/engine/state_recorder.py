@@ -44,9 +44,13 @@ def _first_sample_step(interval_steps: int, start_steps: int) -> int:
 
 
 class StateSampler:
-    def __init__(self, model, network, comm):
+    """Every sampled quantity of this rank: the probes of `recording.state` and, when asked
+    for, the population means of engine.population_activity (`activity`)."""
+
+    def __init__(self, model, network, comm, activity=None):
         self.comm = comm
         self.network = network
+        self.activity = activity if activity is not None and activity.records_mean else None
         dt = model.simulation.dt
         self.probes: list[Probe] = []
         for recording in model.recording.state:
@@ -78,7 +82,7 @@ class StateSampler:
 
     def sample_points(self, first_step: int, num_steps: int) -> list[int]:
         """The step_after values in (first_step, first_step + num_steps] with a sample due."""
-        points = set()
+        points = set(self.activity.sample_points(first_step, num_steps) if self.activity else ())
         end = first_step + num_steps
         for probe in self.probes:
             k = max(probe.first_step, (first_step // probe.interval_steps + 1) * probe.interval_steps)
@@ -88,6 +92,8 @@ class StateSampler:
         return sorted(points)
 
     def take(self, step_after: int) -> None:
+        if self.activity is not None:
+            self.activity.take(step_after)
         state = self.network.state
         for probe in self.probes:
             if probe.due(step_after):
@@ -95,11 +101,16 @@ class StateSampler:
                 probe.frames.append(values.astype(np.float32))
 
     def needs_flush(self) -> bool:
-        return any(len(p.frames) >= FLUSH_FRAMES for p in self.probes)
+        return (any(len(p.frames) >= FLUSH_FRAMES for p in self.probes)
+                or (self.activity is not None and self.activity.pending() >= FLUSH_FRAMES))
 
     def flush(self, writers: dict | None) -> None:
         """Collective: rank 0 receives every rank's frames and appends them in node-id order
         to writers[variable] (report segment chains, rank 0 only)."""
+        if self.activity is not None:
+            self.activity.flush()
+        if not self.probes:
+            return
         mine = [(p.local_columns, np.array(p.frames, dtype=np.float32).reshape(
             len(p.frames), p.local_columns.shape[0])) for p in self.probes]
         gathered = self.comm.gather(mine)

@@ -12,7 +12,7 @@ class OutputError(Exception):
 
 
 OUTPUT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "checkpoints",
-                ".segments")
+                ".segments", "population_activity.h5")
 # What --overwrite replaces: brainsim's own results, never anything else in the directory.
 REPLACED_ON_OVERWRITE = ("run_interrupted.json", "checkpoints", ".segments")
 

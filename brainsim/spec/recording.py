@@ -11,6 +11,9 @@
           interval: 1.0                 # ms, a multiple of dt (NEST's voltmeter default)
           start: 0.0                    # ms; samples at t = k * interval in (start, stop]
           stop: .inf
+      population_activity:              # OUTDIR/population_activity.h5, cheap at any scale
+        bin: 1.0                        # ms: spike counts per population per bin
+        mean_V_m: 1.0                   # ms: interval of the mean V_m of each population
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from .checker import Checker, describe
 from .expressions import suggest
 from .model import Recording, StateRecording
 
-RECORDING_KEYS = ("spikes", "flush_every_spikes", "state")
+RECORDING_KEYS = ("spikes", "flush_every_spikes", "state", "population_activity")
+ACTIVITY_KEYS = ("bin", "mean_V_m")
 STATE_KEYS = ("population", "variables", "neurons", "count", "fraction", "interval", "start",
               "stop")
 # Sampled state beyond the initialisable variables, by model (NEST's recordables).
@@ -54,8 +58,25 @@ def read_recording(ck: Checker, top: dict, pops: dict, dt: float, seed: int) -> 
                 ck.fail(p + ("state", j), f"{variable} of {recording.population} recorded "
                         "twice", "each (population, variable) once")
             seen.add((recording.population, variable))
+    activity_bin, mean_interval = _population_activity(ck, raw, p, dt)
     return Recording(spikes=tuple(n for n in pops if n in chosen), flush_every_spikes=flush,
-                     state=state)
+                     state=state, activity_bin=activity_bin, mean_V_m_interval=mean_interval)
+
+
+def _population_activity(ck: Checker, raw: dict, p: tuple, dt: float):
+    """(bin ms or None, mean V_m interval ms or None); both multiples of dt."""
+    item = raw.get("population_activity")
+    if item is None:
+        return None, None
+    p = p + ("population_activity",)
+    ck.mapping(item, p, ACTIVITY_KEYS)
+    values = []
+    for key in ACTIVITY_KEYS:
+        value = ck.number(item, key, p, default=None, unit="ms", above=0.0, nullable=True)
+        if value is not None and abs(value / dt - round(value / dt)) > 1e-9:
+            ck.fail(p + (key,), f"{value:g} ms", f"a multiple of dt = {dt:g} ms")
+        values.append(value)
+    return values[0], values[1]
 
 
 def _spike_populations(ck: Checker, raw: dict, p: tuple, pops: dict) -> list[str]:
