@@ -60,3 +60,16 @@ def test_readable_by_libsonata(output):
     assert population.sorting == "by_time"
     with h5py.File(output / "spikes.h5", "r") as f:
         assert len(population.get()) == f["spikes/E/timestamps"].shape[0]
+
+
+def test_readable_by_bmtk(output):
+    spike_trains = pytest.importorskip("bmtk.utils.reports.spike_trains",
+                                       reason="bmtk not installed")
+    trains = spike_trains.SpikeTrains.load(str(output / "spikes.h5"))
+    assert sorted(trains.populations) == ["E", "I"]
+    with h5py.File(output / "spikes.h5", "r") as f:
+        for population in ("E", "I"):
+            frame = trains.to_dataframe(populations=population)
+            assert len(frame) == f[f"spikes/{population}/timestamps"].shape[0]
+            assert np.array_equal(np.sort(frame["timestamps"].to_numpy()),
+                                  f[f"spikes/{population}/timestamps"][()])
