@@ -58,8 +58,12 @@ class NeuronModel:
         return problems
 
     def initial_defaults(self, params: Mapping[str, float]) -> dict:
-        """State variable -> default initial value (NEST's State_ defaults, e.g. V_m = E_L)."""
-        return {var: (params[value] if isinstance(value, str) else float(value))
+        """State variable -> default initial value, as a NEST node has it after Create:
+        a value named by a parameter (V_m: "E_L") is that parameter's *default*, because
+        NEST constructs the state before applying the given parameters and keeps the
+        absolute V_m when E_L is changed (iaf_psc_exp with E_L = -65 still starts at
+        -70 mV). Set `initial: {V_m: ...}` to start elsewhere."""
+        return {var: (float(self.defaults[value]) if isinstance(value, str) else float(value))
                 for var, value in self.initial_values.items() if var in self.state_variables}
 
 
