@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 
 EXIT_USAGE = 2
 
@@ -32,6 +31,8 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--overwrite", action="store_true",
                      help="replace results already in the output directory")
     run.add_argument("--no-progress", action="store_true", help="no progress line")
+    run.add_argument("--force", action="store_true", help="run even when the estimated "
+                     "memory per rank exceeds what the node has available")
     _add_checkpoint_arguments(run)
     resume = commands.add_parser("resume", help="continue a run from its latest (or a named) "
                                  "checkpoint, on any number of ranks")
@@ -40,6 +41,7 @@ def make_parser() -> argparse.ArgumentParser:
     resume.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="PATH=VALUE", help="e.g. --set simulation.t_sim=2000")
     resume.add_argument("--no-progress", action="store_true", help="no progress line")
+    resume.add_argument("--force", action="store_true", help="as for run")
     _add_checkpoint_arguments(resume)
     validate = commands.add_parser("validate", help="check model and config, run nothing")
     _add_model_arguments(validate)
@@ -49,6 +51,8 @@ def make_parser() -> argparse.ArgumentParser:
     info.add_argument("-n", "--ranks", type=int, default=1, help="number of MPI ranks")
     from brainsim.analysis.cli import add_parser as add_analyse_parser
     add_analyse_parser(commands)
+    from brainsim.scheduler.cli import add_parsers as add_scheduler_parsers
+    add_scheduler_parsers(commands)
     return parser
 
 
@@ -92,19 +96,9 @@ def checkpoint_policy(args, model):
     return policy
 
 
-def refuse_unrunnable(model) -> None:
-    """Inputs the format accepts but the engine cannot apply yet: refused, never ignored."""
-    from brainsim.spec import SpecError
-    if getattr(model, "noise_inputs", ()):
-        raise SpecError(f"{model.source}: inputs: a noise_generator input cannot run yet (the "
-                        "neuron kernels do not take per-neuron currents); expected poisson, dc "
-                        "or spike_generator inputs")
-
-
 def command_validate(args) -> int:
     from brainsim.spec import load_model
     model = load_model(args.model, args.config, args.overrides)
-    refuse_unrunnable(model)
     print(f"{args.model}: valid ({len(model.populations)} populations, "
           f"{model.num_neurons:,} neurons, {len(model.projections)} projections)")
     return 0
@@ -138,6 +132,11 @@ def command_info(args) -> int:
     print(f"estimated peak memory per rank on {args.ranks} rank(s): {memory.total_mib:,.0f} MiB "
           f"(synapses {memory.synapse_mib:,.0f}, neurons {memory.neuron_mib:,.0f}, "
           f"ring buffers {memory.ring_mib:,.0f}); total {memory.total_mib * args.ranks:,.0f} MiB")
+    if args.config:
+        from brainsim.scheduler.memory import config_memory_warning
+        warning = config_memory_warning(model)
+        if warning:
+            sys.stderr.write(f"brainsim: {warning}\n")
     return 0
 
 
@@ -217,20 +216,20 @@ def command_resume(args) -> int:
 
 def _simulate(model, output_dir, policy, args, resume, provenance) -> int:
     import os
-    refuse_unrunnable(model)
     from brainsim.engine.checkpointing import EXIT_CHECKPOINTED
     from brainsim.engine.comm import make_comm
     from brainsim.engine.run import run_model
+    from brainsim.engine.guards import abort_on_rank_local, agree_setup, check_memory
     comm = make_comm()
+    agree_setup(comm)     # first collective: meets any rank whose setup failed
+    args.met_other_ranks = True
     try:
+        check_memory(model, comm, force=getattr(args, "force", False))
         result = run_model(model, comm, output_dir, overwrite=args.overwrite,
                            show_progress=not args.no_progress, policy=policy, resume=resume,
                            provenance=provenance)
     except Exception as err:
-        if comm.size > 1 and not _is_user_error(err):
-            sys.stderr.write(f"brainsim: rank {comm.rank} failed:\n{traceback.format_exc()}")
-            sys.stderr.flush()
-            comm.abort(1)
+        abort_on_rank_local(comm, err)     # error known to this rank only: end the job
         raise
     if not result.completed:
         if comm.rank == 0:
@@ -246,33 +245,26 @@ def _simulate(model, output_dir, policy, args, resume, provenance) -> int:
     return 0
 
 
-def _is_user_error(err: Exception) -> bool:
-    from brainsim.io.checkpoint import CheckpointError
-    from brainsim.io.files import OutputError
-    from brainsim.spec import SpecError
-    return isinstance(err, (SpecError, OutputError, CheckpointError))
-
-
 def command_analyse(args) -> int:
     from brainsim.analysis.cli import run
     return run(args)
 
 
+from brainsim.scheduler.cli import command_status, command_submit  # noqa: E402  (argparse only)
+
 COMMANDS = {"run": command_run, "resume": command_resume, "validate": command_validate,
-            "info": command_info, "analyse": command_analyse}
+            "info": command_info, "analyse": command_analyse,
+            "submit": command_submit, "status": command_status}
 
 
 def main(argv: list[str] | None = None) -> int:
-    from brainsim.engine.comm import rank_from_environment
+    from brainsim.engine.guards import exit_after_error
     args = make_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except Exception as err:
-        if not _is_user_error(err):
-            raise
-        if rank_from_environment() == 0:
-            sys.stderr.write(f"brainsim: error: {err}\n")
-        return EXIT_USAGE
+        met = args.command not in ("run", "resume") or getattr(args, "met_other_ranks", False)
+        return exit_after_error(err, met_other_ranks=met)
 
 
 if __name__ == "__main__":

@@ -157,16 +157,21 @@ def noise_currents(uint64_t seed, int item,
     if not 0 <= item < (1 << 24):
         raise ValueError(f"item must be in [0, 2**24), got {item}")
     cdef Py_ssize_t n = gids.shape[0], i
-    cdef int64_t step, t, jv
+    cdef int64_t step, t, jv, drawn = -1
     for i in range(n):
         if local[i] < 0 or local[i] >= out.shape[1] or gids[i] < 0 or gids[i] >= (1 << 32):
             raise ValueError(f"neuron {i}: local index {local[i]} or gid {gids[i]} out of range")
+    cdef double[::1] current = np.empty(n, dtype=np.float64)  # of interval `drawn`, pA
     with nogil:
         for step in range(first_step, first_step + n_steps):
             t = step - delay_steps - 1
             if t < t_first or t > t_last:
                 continue
             jv = (t - t_first) // interval_steps
+            if jv != drawn:     # draw once per interval, then reuse for its steps
+                for i in range(n):
+                    current[i] = mean + std * normal(seed, NOISE_STREAM_KIND, <uint32_t>item,
+                                                     <uint32_t>gids[i], <uint32_t>jv, 0)
+                drawn = jv
             for i in range(n):
-                out[step - first_step, local[i]] += mean + std * normal(
-                    seed, NOISE_STREAM_KIND, <uint32_t>item, <uint32_t>gids[i], <uint32_t>jv, 0)
+                out[step - first_step, local[i]] += current[i]

@@ -17,13 +17,18 @@ NEST's order (threshold before input, unlike iaf_cond_exp):
     dg_ex += in_ex * e / tau_syn_ex;  dg_in += -in_in * e / tau_syn_in   (nS; a weight w
     gives a conductance of peak |w| at t = tau_syn)
     i_0 = sum of the DC amplitudes active at s
+
+i_stim: the I_stim of the ODE in step s = i_0 + i_ext[s - first, i] when i_ext has
+rows (noise_generator current, pA), else i_0 (NEST's single current buffer).
 """
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, integrate_dt
 
@@ -70,7 +75,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index)."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
     cdef Workspace ws
@@ -92,6 +98,8 @@ cdef int64_t update_core(
     cdef int64_t n_spikes = 0
     cdef int nb, lane
     cdef const double* dc
+    cdef double i0
+    cdef bint has_ext = i_ext.shape[0] > 0
     for seg in range(n_seg):
         args.p = &seg_params[seg, 0]
         E_L = args.p[CALPHA_E_L]
@@ -114,10 +122,11 @@ cdef int64_t update_core(
                 y[2] = g_ex[i]
                 y[3] = dg_in[i]
                 y[4] = g_in[i]
-                args.I_stim = i_0[i]
+                i0 = i_0[i]
                 r = refractory[i]
                 h = ode_h[i] if ode_h[i] > 0.0 else dt
                 for j in range(n_steps):
+                    args.I_stim = i0 + i_ext[j, i] if has_ext else i0
                     args.refractory = r
                     integrate_dt(rhs, &args, 5, dt, &h, y, 1e-3, 0.0, 1.0, 0.0)
                     if r > 0:
@@ -130,13 +139,13 @@ cdef int64_t update_core(
                         n_spikes += 1
                     y[1] = y[1] + ws.ex[j * nb + lane] * init_ex
                     y[3] = y[3] + (-ws.inh[j * nb + lane]) * init_in
-                    args.I_stim = dc[j]
+                    i0 = dc[j]
                 V_m[i] = y[0] - E_L
                 dg_ex[i] = y[1]
                 g_ex[i] = y[2]
                 dg_in[i] = y[3]
                 g_in[i] = y[4]
-                i_0[i] = args.I_stim
+                i_0[i] = i0
                 refractory[i] = r
                 ode_h[i] = h
             b += nb
@@ -163,7 +172,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all iaf_cond_alpha neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: IafCondAlphaParam (iaf_cond_alpha.pxd). State: V_m (mV rel. E_L),
@@ -183,6 +193,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, g_ex, dg_ex, g_in, dg_in,
@@ -191,7 +204,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_first_step, poisson_stop_step, poisson_cdf,
                                poisson_table_len, poisson_lambda, dc_seg, dc_amplitude,
                                dc_first_step, dc_stop_step, first_step, n_steps, seed,
-                               spike_keys)
+                               spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("iaf_cond_alpha.update: no memory for the per-call input index")
     if n_spikes < 0:

@@ -16,6 +16,9 @@ as NEST's gsl_odeiv_control_y_new(1e-3, 0.0)); the step size carries over betwee
     elif V >= V_th: refractory = refractory_counts; V = V_reset; emit spike at lag s - first
     i_0 = sum of the DC amplitudes active at s
 
+i_stim: the I_stim of the ODE in step s = i_0 + i_ext[s - first, i] when i_ext has
+rows (noise_generator current, pA), else i_0 (NEST's single current buffer).
+
 State V_m is kept relative to E_L like the other models (converted once per call).
 """
 from libc.stdint cimport int32_t, int64_t, uint64_t
@@ -23,7 +26,9 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, integrate_dt
 
@@ -66,7 +71,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index)."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
     cdef Workspace ws
@@ -88,6 +94,8 @@ cdef int64_t update_core(
     cdef int64_t n_spikes = 0
     cdef int nb, lane
     cdef const double* dc
+    cdef double i0
+    cdef bint has_ext = i_ext.shape[0] > 0
     for seg in range(n_seg):
         args.p = &seg_params[seg, 0]
         E_L = args.p[CEXP_E_L]
@@ -106,10 +114,11 @@ cdef int64_t update_core(
                 y[0] = V_m[i] + E_L
                 y[1] = g_ex[i]
                 y[2] = g_in[i]
-                args.I_stim = i_0[i]
+                i0 = i_0[i]
                 r = refractory[i]
                 h = ode_h[i] if ode_h[i] > 0.0 else dt
                 for j in range(n_steps):
+                    args.I_stim = i0 + i_ext[j, i] if has_ext else i0
                     args.refractory = r
                     integrate_dt(rhs, &args, 3, dt, &h, y, 1e-3, 0.0, 1.0, 0.0)
                     y[1] = y[1] + ws.ex[j * nb + lane]
@@ -122,11 +131,11 @@ cdef int64_t update_core(
                         y[0] = V_reset
                         spike_keys[n_spikes] = (<uint64_t>j << 32) | <uint64_t>local_gids[i]
                         n_spikes += 1
-                    args.I_stim = dc[j]
+                    i0 = dc[j]
                 V_m[i] = y[0] - E_L
                 g_ex[i] = y[1]
                 g_in[i] = y[2]
-                i_0[i] = args.I_stim
+                i_0[i] = i0
                 refractory[i] = r
                 ode_h[i] = h
             b += nb
@@ -152,7 +161,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all iaf_cond_exp neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: IafCondExpParam (iaf_cond_exp.pxd). State: V_m (mV rel. E_L),
@@ -169,6 +179,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, g_ex, g_in, i_0,
@@ -176,7 +189,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_weight, poisson_delay_steps, poisson_first_step,
                                poisson_stop_step, poisson_cdf, poisson_table_len,
                                poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys)
+                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("iaf_cond_exp.update: no memory for the per-call input index")
     if n_spikes < 0:

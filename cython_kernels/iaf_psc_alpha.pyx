@@ -5,7 +5,7 @@ Same calling convention as iaf_psc_exp.update. Per step s (slot = s % ring_len),
 NEST's ``iaf_psc_alpha::update`` (exact integration; V relative to E_L):
 
     if refractory == 0:
-        V = P30*(i_0 + I_e) + P31ex*dI_ex + P32ex*I_ex + P31in*dI_in + P32in*I_in
+        V = P30*(i_stim + I_e) + P31ex*dI_ex + P32ex*I_ex + P31in*dI_in + P32in*I_in
             + expm1_tau_m*V + V
         V = max(V, V_min)
     else:  refractory -= 1
@@ -14,6 +14,8 @@ NEST's ``iaf_psc_alpha::update`` (exact integration; V relative to E_L):
     if V >= theta:  refractory = refractory_counts; V = V_reset; emit spike at lag s - first
     i_0 = sum of the DC amplitudes active at s
 
+i_stim = i_0 + i_ext[s - first, i] when i_ext has rows (noise_generator current), else i_0,
+as NEST's single current buffer (see iaf_psc_exp).
 in_ex / in_in: ring[slot, i, 0 / 1] + the Poisson count*weight terms of that sign, in entry
 order; the slot is then cleared. A weight w (pA) gives a PSC of peak w at t = tau_syn.
 Units: V mV, I_ex / I_in pA, dI_ex / dI_in pA/ms, i_0 and I_e pA.
@@ -26,7 +28,9 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 from cython_kernels.block_input cimport gather_block
 
 
@@ -51,7 +55,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:  # OUT (lag << 32) | gid, neuron-major order
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index)."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
     cdef Workspace ws
@@ -68,7 +73,8 @@ cdef int64_t update_core(
     cdef double P11ex, P11in, P21ex, P21in, P30, P31ex, P32ex, P31in, P32in, expm1_tau_m
     cdef double epsc_init, ipsc_init, I_e, theta, V_reset, lower_bound
     cdef int32_t refractory_counts
-    cdef double V, Iex, dIex, Iin, dIin, i0
+    cdef double V, Iex, dIex, Iin, dIin, i0, stim
+    cdef bint has_ext = i_ext.shape[0] > 0
     cdef int32_t r
     cdef int64_t seg, b, i, j
     cdef int64_t n_spikes = 0
@@ -111,7 +117,8 @@ cdef int64_t update_core(
                 r = refractory[i]
                 for j in range(n_steps):
                     if r == 0:
-                        V = (P30 * (i0 + I_e) + P31ex * dIex + P32ex * Iex + P31in * dIin
+                        stim = i0 + i_ext[j, i] if has_ext else i0
+                        V = (P30 * (stim + I_e) + P31ex * dIex + P32ex * Iex + P31in * dIin
                              + P32in * Iin + expm1_tau_m * V + V)
                         V = lower_bound if V < lower_bound else V
                     else:
@@ -159,7 +166,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all iaf_psc_alpha neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: see IafPscAlphaParam in iaf_psc_alpha.pxd (``segment_params``
@@ -178,6 +186,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, di_syn_ex,
@@ -186,7 +197,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_first_step, poisson_stop_step, poisson_cdf,
                                poisson_table_len, poisson_lambda, dc_seg, dc_amplitude,
                                dc_first_step, dc_stop_step, first_step, n_steps, seed,
-                               spike_keys)
+                               spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("iaf_psc_alpha.update: no memory for the per-call input index")
     if n_spikes < 0:

@@ -6,7 +6,7 @@ NEST's ``iaf_psc_delta::update``, with input = ring[slot,i,0] + ring[slot,i,1] +
 count*weight terms (mV) in entry order, the slot then cleared:
 
     if refractory == 0:
-        V = P30*(i_0 + I_e) + P33*V + input
+        V = P30*(i_stim + I_e) + P33*V + input
         if refractory_input and buffer != 0:  V += buffer; buffer = 0
         V = max(V, V_min)
     else:
@@ -14,6 +14,9 @@ count*weight terms (mV) in entry order, the slot then cleared:
         refractory -= 1                     (input dropped when not refractory_input)
     if V >= theta:  refractory = refractory_counts; V = V_reset; emit spike at lag s - first
     i_0 = sum of the DC amplitudes active at s
+
+i_stim = i_0 + i_ext[s - first, i] when i_ext has rows (noise_generator current), else i_0,
+as NEST's single current buffer (see iaf_psc_exp).
 
 Units: V (mV, relative to E_L), i_0 and I_e pA, h and tau_m ms.
 """
@@ -23,7 +26,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs, add_poisson_block,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 
 
 cdef int64_t update_core(
@@ -50,7 +55,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_first_step,      # IN  active steps [first, stop)
         const int64_t[:] dc_stop_step,       # IN
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:  # OUT (lag << 32) | gid, neuron-major order
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index).
     Blocked like iaf_psc_exp.update_core; the per-neuron operation order is unchanged."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
@@ -70,7 +76,8 @@ cdef int64_t update_core(
     cdef double P33, P30, I_e, theta, V_reset, V_min, h, tau_m
     cdef int32_t refractory_counts
     cdef bint refractory_input
-    cdef double V, i0, buf, inp
+    cdef double V, i0, buf, inp, stim
+    cdef bint has_ext = i_ext.shape[0] > 0
     cdef int32_t r
     cdef int64_t seg, b, i, j, slot, slot0
     cdef int64_t n_spikes = 0
@@ -119,7 +126,8 @@ cdef int64_t update_core(
                 for j in range(n_steps):
                     inp = inp_all[j * nb + lane]
                     if r == 0:
-                        V = P30 * (i0 + I_e) + P33 * V + inp
+                        stim = i0 + i_ext[j, i] if has_ext else i0
+                        V = P30 * (stim + I_e) + P33 * V + inp
                         if refractory_input and buf != 0.0:
                             V = V + buf
                             buf = 0.0
@@ -161,7 +169,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all iaf_psc_delta neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: P33, P30, I_e (pA), theta = V_th - E_L (mV), V_reset - E_L (mV),
@@ -181,6 +190,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, i_0, refractory,
@@ -188,7 +200,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_weight, poisson_delay_steps, poisson_first_step,
                                poisson_stop_step, poisson_cdf, poisson_table_len,
                                poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys)
+                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("iaf_psc_delta.update: no memory for the per-call input index")
     if n_spikes < 0:

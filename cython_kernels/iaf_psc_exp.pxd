@@ -29,4 +29,4 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil
+        uint64_t[::1] spike_keys, const double[:, ::1] i_ext) noexcept nogil

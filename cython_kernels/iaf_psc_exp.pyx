@@ -5,7 +5,7 @@ One call advances every neuron of every population segment of this model over on
 ``n_steps`` steps, neuron by neuron (each neuron runs all its steps in one go). Per step s
 (absolute step; slot = s % ring_len), exactly NEST's ``iaf_psc_exp::update``:
 
-    if refractory == 0:  V = V*P22 + i_ex*P21ex + i_in*P21in + (I_e + i_0)*P20
+    if refractory == 0:  V = V*P22 + i_ex*P21ex + i_in*P21in + (I_e + i_stim)*P20
     else:                refractory -= 1
     i_ex *= P11ex;  i_in *= P11in
     in_ex = ring[slot, i, 0] + sum of count*weight of the Poisson inputs with weight >= 0
@@ -13,6 +13,10 @@ One call advances every neuron of every population segment of this model over on
     i_ex += in_ex;  i_in += in_in;  ring[slot, i, :] = 0
     if V >= theta:  refractory = refractory_counts; V = V_reset; emit spike at lag s - first
     i_0 = sum of the DC amplitudes active at s
+
+i_stim = i_0 + i_ext[s - first, i] when i_ext has rows (noise_generator current of step s),
+else i_0: NEST sums every current generator into one buffer (dc_generator first, then
+noise_generator, in creation order) and uses it as i_0 in the next step's update.
 
 Units: V (mV, relative to E_L), currents pA, times ms, steps integers.
 """
@@ -24,7 +28,9 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs, add_poisson_block,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 
 
 cdef int64_t update_core(
@@ -52,7 +58,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_first_step,      # IN  active steps [first, stop)
         const int64_t[:] dc_stop_step,       # IN
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:  # OUT (lag << 32) | gid, neuron-major order
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index).
 
     Neurons are processed in blocks of up to POISSON_BATCH: the block's ring input and
@@ -76,7 +83,8 @@ cdef int64_t update_core(
 
     cdef double P22, P21ex, P21in, P20, P11ex, P11in, I_e, theta, V_reset
     cdef int32_t refractory_counts
-    cdef double V, ie, ii, i0
+    cdef double V, ie, ii, i0, stim
+    cdef bint has_ext = i_ext.shape[0] > 0
     cdef int32_t r
     cdef int64_t seg, b, i, j, slot, slot0
     cdef int64_t n_spikes = 0
@@ -128,7 +136,8 @@ cdef int64_t update_core(
                 r = refractory[i]
                 for j in range(n_steps):
                     if r == 0:
-                        V = V * P22 + ie * P21ex + ii * P21in + (I_e + i0) * P20
+                        stim = i0 + i_ext[j, i] if has_ext else i0
+                        V = V * P22 + ie * P21ex + ii * P21in + (I_e + stim) * P20
                     else:
                         r -= 1
                     ie = ie * P11ex
@@ -168,7 +177,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all iaf_psc_exp neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: P22, P21ex, P21in, P20, P11ex, P11in, I_e (pA), theta = V_th - E_L
@@ -188,6 +198,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, i_syn_in, i_0,
@@ -195,7 +208,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_weight, poisson_delay_steps, poisson_first_step,
                                poisson_stop_step, poisson_cdf, poisson_table_len,
                                poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys)
+                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("iaf_psc_exp.update: no memory for the per-call input index")
     if n_spikes < 0:

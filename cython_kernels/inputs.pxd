@@ -276,6 +276,10 @@ cdef int check_update_args(
         int64_t first_step, int64_t n_steps, Py_ssize_t spike_capacity) except -1
 
 
+cdef int check_external_current(const double[:, ::1] i_ext, Py_ssize_t n_local,
+                                int64_t n_steps) except -1
+
+
 ctypedef struct Workspace:
     # per-call scratch of the neuron kernels (one allocation, freed at the end of the call)
     int nb_max                     # neurons per block

@@ -75,6 +75,23 @@ cdef int check_update_args(
     return 0
 
 
+# The "no per-neuron current" value of the kernels' i_ext argument: 0 rows.
+NO_EXTERNAL_CURRENT = np.zeros((0, 0), dtype=np.float64)
+
+
+cdef int check_external_current(const double[:, ::1] i_ext,  # IN [n_steps, n_local] pA or 0 rows
+                                Py_ssize_t n_local, int64_t n_steps) except -1:
+    """i_ext is either empty (0 rows: no extra current, no per-step work) or holds one row
+    per step of the call: i_ext[j, i] = current (pA) of local neuron i in the update of step
+    first_step + j, added where the DC (i_0) enters. Raise ValueError otherwise."""
+    if i_ext.shape[0] == 0:
+        return 0
+    if i_ext.shape[0] != n_steps or i_ext.shape[1] != n_local:
+        raise ValueError(f"i_ext must have shape (n_steps, n_local) = ({n_steps}, {n_local}) "
+                         f"or 0 rows, got ({i_ext.shape[0]}, {i_ext.shape[1]})")
+    return 0
+
+
 def poisson_batch_variants(uint64_t seed, int item, uint64_t step, const uint32_t[::1] gids,
                            const double[::1] cdf):
     """For tests: Poisson table counts of input ``item`` at emission ``step`` for up to 64

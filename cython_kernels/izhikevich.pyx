@@ -8,21 +8,26 @@ NEST's ``izhikevich::update``:
 
     consistent_integration (default):
         v_old = V; u_old = U
-        V += h*(0.04*v_old*v_old + 5.0*v_old + 140.0 - u_old + i_0 + I_e) + input
+        V += h*(0.04*v_old*v_old + 5.0*v_old + 140.0 - u_old + i_stim + I_e) + input
         U += h*a*(b*v_old - u_old)
     else (Izhikevich 2003 numerics, two half steps):
-        V += h*0.5*(0.04*V*V + 5.0*V + 140.0 - U + i_0 + I_e + input)   (twice)
+        V += h*0.5*(0.04*V*V + 5.0*V + 140.0 - U + i_stim + I_e + input)   (twice)
         U += h*a*(b*V - U)
     V = max(V, V_min)
     if V >= V_th:  V = c; U = U + d; emit spike at lag s - first
     i_0 = sum of the DC amplitudes active at s
+
+i_stim = i_0 + i_ext[s - first, i] when i_ext has rows (noise_generator current, pA), else
+i_0, as NEST's single current buffer S_.I_ (see iaf_psc_exp).
 """
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 from cython_kernels.block_input cimport gather_block
 
 
@@ -42,7 +47,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index)."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
     cdef Workspace ws
@@ -56,7 +62,8 @@ cdef int64_t update_core(
         workspace_free(&ws)
         return -2
     cdef poisson_batch_fn batch = brainsim_pick_poisson_batch()
-    cdef double a, bb, c, d, I_e, V_th, V_min, h, V, U, v_old, u_old, i0, inp
+    cdef double a, bb, c, d, I_e, V_th, V_min, h, V, U, v_old, u_old, i0, inp, stim
+    cdef bint has_ext = i_ext.shape[0] > 0
     cdef bint consistent
     cdef int64_t seg, b, i, j
     cdef int64_t n_spikes = 0
@@ -85,15 +92,16 @@ cdef int64_t update_core(
                 i0 = i_0[i]
                 for j in range(n_steps):
                     inp = ws.ex[j * nb + lane] + ws.inh[j * nb + lane]
+                    stim = i0 + i_ext[j, i] if has_ext else i0
                     if consistent:
                         v_old = V
                         u_old = U
-                        V += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + i0
+                        V += h * (0.04 * v_old * v_old + 5.0 * v_old + 140.0 - u_old + stim
                                   + I_e) + inp
                         U += h * a * (bb * v_old - u_old)
                     else:
-                        V += h * 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + i0 + I_e + inp)
-                        V += h * 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + i0 + I_e + inp)
+                        V += h * 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + stim + I_e + inp)
+                        V += h * 0.5 * (0.04 * V * V + 5.0 * V + 140.0 - U + stim + I_e + inp)
                         U += h * a * (bb * V - U)
                     V = V_min if V < V_min else V
                     if V >= V_th:
@@ -126,7 +134,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Advance all izhikevich neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: a, b, c (mV), d, I_e, V_th (mV), V_min (mV, -inf allowed),
@@ -142,6 +151,9 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, U_m, i_0, ring, local_gids,
@@ -149,7 +161,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                                poisson_first_step, poisson_stop_step, poisson_cdf,
                                poisson_table_len, poisson_lambda, dc_seg, dc_amplitude,
                                dc_first_step, dc_stop_step, first_step, n_steps, seed,
-                               spike_keys)
+                               spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("izhikevich.update: no memory for the per-call input index")
     if n_spikes < 0:

@@ -8,14 +8,17 @@ count*|weight| terms), the slot is cleared, and the neuron emits n spikes at lag
 ignores the weight of connections onto a parrot; brainsim counts spikes through it, so
 weights onto a parrot_neuron must be 1 (then n is the number of arriving spikes, with
 multiplicity). Input read in step s is re-emitted in step s: a spike stamped t with delay d
-onto a parrot leaves it stamped t + d. DC inputs have no effect.
+onto a parrot leaves it stamped t + d. DC inputs and i_ext (noise_generator currents)
+have no effect (NEST's parrot_neuron has no current input).
 """
 from libc.stdint cimport int64_t, uint64_t
 
 from cython_kernels.inputs cimport (
     Workspace, workspace_alloc, workspace_free, prepare_inputs,
     poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
+    check_external_current,
 )
+from cython_kernels.inputs import NO_EXTERNAL_CURRENT
 from cython_kernels.block_input cimport gather_block
 
 
@@ -31,7 +34,8 @@ cdef int64_t update_core(
         const int64_t[:] dc_seg, const double[:] dc_amplitude,
         const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys) noexcept nogil:
+        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
     """Returns the number of spikes, or -1 (out of memory), -2 (bad segment index),
     -3 (spike_keys full)."""
     cdef Py_ssize_t n_seg = seg_begin.shape[0]
@@ -90,7 +94,8 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
            const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
            int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None):
+           uint64_t[::1] spike_keys not None,
+           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
     """Re-emit the spikes arriving at all parrot neurons of this rank during ``n_steps``
     steps from ``first_step``. seg_params has one row per segment and no columns needed.
     Writes (lag << 32) | gid once per re-emitted spike (neuron-major order) and returns
@@ -101,13 +106,16 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
                       poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
                       dc_stop_step, first_step, n_steps, spike_keys.shape[0])
+    if i_ext is None:
+        i_ext = NO_EXTERNAL_CURRENT
+    check_external_current(i_ext, n_local, n_steps)
     cdef int64_t n_spikes
     with nogil:
         n_spikes = update_core(seg_begin, seg_end, ring, local_gids, poisson_seg, poisson_item,
                                poisson_weight, poisson_delay_steps, poisson_first_step,
                                poisson_stop_step, poisson_cdf, poisson_table_len,
                                poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys)
+                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
     if n_spikes == -1:
         raise MemoryError("parrot_neuron.update: no memory for the per-call input index")
     if n_spikes == -2:

@@ -60,6 +60,9 @@ class SerialComm:
     def barrier(self):
         pass
 
+    def ranks_on_this_node(self) -> int:
+        return 1
+
     def abort(self, status: int):
         sys.exit(status)
 
@@ -119,6 +122,14 @@ class MpiComm:
 
     def barrier(self):
         self.comm.Barrier()
+
+    def ranks_on_this_node(self) -> int:
+        """Collective: how many ranks of this communicator share this node's memory."""
+        node = self.comm.Split_type(self._mpi.COMM_TYPE_SHARED)
+        try:
+            return node.Get_size()
+        finally:
+            node.Free()
 
     def abort(self, status: int):
         self.comm.Abort(status)

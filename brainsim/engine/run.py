@@ -16,6 +16,7 @@ import numpy as np
 
 import brainsim
 from brainsim.engine.checkpointing import Checkpointer, CheckpointPolicy
+from brainsim.engine.guards import FiniteStateGuard, inject_test_fault
 from brainsim.engine.progress import Progress
 from brainsim.engine.simulation import Engine
 from brainsim.engine.spike_recorder import SpikeRecorder
@@ -84,7 +85,7 @@ def agree_on_output(comm, output_dir: str, overwrite: bool, resuming: bool) -> N
             message = str(err)
     message = comm.bcast(message)
     if message is not None:
-        raise OutputError(message)
+        raise OutputError(message, agreed=True)
 
 
 def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | None):
@@ -166,6 +167,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     comm.barrier()
     started = time.perf_counter()
     partition = make_partition(model, comm.size)
+    inject_test_fault("build", comm.rank)
     network = build_local_network(model, partition, comm.rank)
     recorder = segments = progress = None
     if comm.rank == 0:
@@ -190,8 +192,10 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
 
     started = time.perf_counter()
     first_step = engine.step
-    completed = engine.run_until(stop_step, control=checkpointer)
-    if completed:
+    guard = FiniteStateGuard(checkpointer, engine, model)
+    completed = engine.run_until(stop_step, control=guard)
+    fault = guard.agree()     # collective: NaN/inf in any rank's state, or None
+    if completed and fault is None:
         checkpointer.at_end(engine.step)
     engine.flush_reports()
     comm.barrier()
@@ -206,6 +210,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         "rss_before_build_mib": rss_before_build_mib,
         "build_s": network.build_seconds, "phase_s": engine.timings})
     if comm.rank != 0:
+        if fault is not None:
+            raise fault
         return RunResult({}, build_s, simulate_s, 0.0, {}, completed,
                          tuple(checkpointer.written))
     recorder.flush()
@@ -215,7 +221,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     metadata["checkpoints"] = [{"path": path, "write_s": seconds} for path, seconds
                                in zip(checkpointer.written, checkpointer.write_seconds)]
     chains = [segments] + list((report_writers or {}).values())
-    if completed:
+    metadata["numerical_fault"] = str(fault) if fault is not None else None
+    if completed or fault is not None:     # a numerical fault keeps what was recorded
         from brainsim.io.report_segments import report_file_name
         for variable, chain in (report_writers or {}).items():
             chain.merge(os.path.join(output_dir, report_file_name(variable)),
@@ -228,6 +235,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         for chain in chains:
             chain.close_current()
         write_json_atomic(os.path.join(output_dir, "run_interrupted.json"), metadata)
+    if fault is not None:
+        raise fault
     return RunResult(metadata["rates_hz"], build_s, simulate_s, metadata["real_time_factor"],
                      metadata, completed, tuple(checkpointer.written))
 

@@ -40,6 +40,11 @@ class Engine:
         # A neuron spikes at most once per step, so this bound never overflows.
         self.spike_keys = np.zeros(max(1, network.num_local * self.min_delay_steps),
                                    dtype=np.uint64)
+        # noise_generator currents of the epoch [step - epoch start, local index] (pA);
+        # no rows (and no per-step work) where this rank's neurons get no noise.
+        has_noise = network.noise is not None and network.noise.active
+        self.noise_currents = np.zeros((self.min_delay_steps if has_noise else 0,
+                                        network.num_local), dtype=np.float64)
         self.timings = {"update": 0.0, "exchange": 0.0, "deliver": 0.0, "record": 0.0}
 
     def _global_delay_extent(self, synapses) -> tuple[int, int]:
@@ -78,11 +83,19 @@ class Engine:
         """Advance every neuron model through the epoch; returns the spikes written to
         spike_keys. Where state samples fall inside the epoch the update is cut there."""
         net = self.network
+        i_ext = self.noise_currents
+        if i_ext.shape[0]:
+            net.noise.epoch_currents(self.step, num_steps, i_ext)
+
+        def noise(begin: int, end: int) -> tuple:
+            """The noise rows of steps [begin, end) as an extra argument; none without noise."""
+            return (i_ext[begin - self.step:end - self.step],) if i_ext.shape[0] else ()
         if self.sampler is None:
             emitted = 0
             for group in net.groups:
                 emitted += group.update(net.state, self.ring, net.local_gids, self.step,
-                                        num_steps, self.seed, self.spike_keys[emitted:])
+                                        num_steps, self.seed, self.spike_keys[emitted:],
+                                        *noise(self.step, self.step + num_steps))
             return emitted
         points = self.sampler.sample_points(self.step, num_steps)
         emitted, first = 0, self.step
@@ -92,7 +105,8 @@ class Engine:
             for group in net.groups:
                 written += group.update(net.state, self.ring, net.local_gids, first,
                                         stop - first, self.seed,
-                                        self.spike_keys[emitted + written:])
+                                        self.spike_keys[emitted + written:],
+                                        *noise(first, stop))
             if first != self.step and written:
                 # Lags count from the epoch's first step, not the cut's.
                 self.spike_keys[emitted:emitted + written] += np.uint64((first - self.step) << 32)

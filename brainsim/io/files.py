@@ -8,7 +8,14 @@ import shutil
 
 
 class OutputError(Exception):
-    """The output directory cannot be used; str() is one line naming the path."""
+    """The output directory cannot be used; str() is one line naming the path.
+
+    agreed: True when every rank raises it together (after a broadcast); False when only
+    the rank that met it knows, which must then abort the job (engine.guards)."""
+
+    def __init__(self, message: str, *, agreed: bool = False):
+        super().__init__(message)
+        self.agreed = agreed
 
 
 OUTPUT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "checkpoints",
@@ -46,8 +53,25 @@ def prepare_output_dir(path: str) -> None:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
         raise OutputError(f"{path}: cannot create output directory ({err.strerror})") from None
-    if not os.access(path, os.W_OK):
-        raise OutputError(f"{path}: output directory is not writable")
+    probe_writable(path)
+
+
+def probe_writable(path: str) -> None:
+    """Create and remove a file in `path`: unlike os.access, this also refuses a read-only
+    file system, /proc or /sys, and a directory without write permission for root."""
+    probe = os.path.join(path, f".brainsim_write_test.{os.getpid()}")
+    try:
+        try:
+            with open(probe, "wb") as handle:
+                handle.write(b"\0")
+        finally:
+            if os.path.lexists(probe):
+                os.remove(probe)
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise OutputError(f"{path}: cannot write a file in the output directory ({reason}, "
+                          f"errno {err.errno}); expected a writable directory with free space "
+                          "(choose another with -o)") from None
 
 
 def partial_name(final_path: str) -> str:

@@ -148,9 +148,10 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
 @dataclass
 class NoiseCurrents:
     """This rank's noise_generator inputs (NEST timing of current generators, see dc_table):
-    `epoch_currents(first_step, n_steps, out)` writes into out[:n_steps, :] the current
-    (pA) each local neuron receives in the V_m update of each step of the epoch (to be
-    added to the DC / i_0 input, applied like a dc_generator's current)."""
+    `epoch_currents(first_step, n_steps, out)` writes into out[j, i] (j < n_steps) the
+    current (pA) local neuron i receives in the V_m update of step first_step + j. The engine
+    passes these rows to the neuron kernels as `i_ext`, which add them to the DC of the same
+    step (I_e + (i_0 + i_ext)), as NEST sums both generators into one current buffer."""
     seed: int
     items: list
     num_local: int

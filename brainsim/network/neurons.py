@@ -88,7 +88,9 @@ class KernelModel:
     ``seg_params``, in its argument order; ``state_variables`` are those of them the network
     must create as float64 arrays besides COMMON_STATE (``refractory`` is int32 and always
     present). ``kernel.update(seg_begin, seg_end, seg_params, *state arrays, ring,
-    local_gids, *Poisson table, *DC table, first_step, num_steps, seed, spike_keys)``.
+    local_gids, *Poisson table, *DC table, first_step, num_steps, seed, spike_keys, i_ext)``,
+    where ``i_ext`` [num_steps, n_local] (pA) is the extra current (noise_generator) of each
+    local neuron in the update of each step, added where the DC enters, or 0 rows for none.
     """
     name: str
     state_variables: tuple[str, ...]
@@ -121,6 +123,9 @@ KERNEL_MODELS = {m.name: m for m in (
     KernelModel("parrot_neuron", (), (), _no_segment_params, parrot_neuron),
 )}
 
+# i_ext of a group update without noise_generator input: no rows, no per-step work.
+NO_CURRENT = np.zeros((0, 0), dtype=np.float64)
+
 # State every model has: membrane potential (mV, relative to E_L where the model has E_L),
 # the DC current applied in the next update (pA), and the int32 array ``refractory``
 # (remaining refractory steps); ``ode_h`` is the RKF45 step size (ms) of the
@@ -140,8 +145,13 @@ class NeuronGroup:
     dc: DCTable
 
     def update(self, state: dict, ring: np.ndarray, local_gids: np.ndarray,
-               first_step: int, num_steps: int, seed: int, spike_keys: np.ndarray) -> int:
-        """Advance every neuron of the group num_steps steps; returns spikes written."""
+               first_step: int, num_steps: int, seed: int, spike_keys: np.ndarray,
+               i_ext: np.ndarray = NO_CURRENT) -> int:
+        """Advance every neuron of the group num_steps steps; returns spikes written.
+
+        i_ext: [num_steps, n_local] pA, row j = the noise current each local neuron gets in
+        the update of step first_step + j (NoiseCurrents.epoch_currents), or 0 rows: none.
+        """
         args = [self.seg_begin, self.seg_end, self.seg_params]
         args += [state[name] for name in self.model.update_state]
         p, d = self.poisson, self.dc
@@ -149,5 +159,5 @@ class NeuronGroup:
                  p.seg, p.item, p.weight, p.delay_steps, p.first_step, p.stop_step,
                  p.cdf, p.table_len, p.lam,
                  d.seg, d.amplitude, d.first_step, d.stop_step,
-                 first_step, num_steps, seed, spike_keys]
+                 first_step, num_steps, seed, spike_keys, i_ext]
         return self.model.kernel.update(*args)

@@ -108,7 +108,15 @@ def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
                                units=weight_units(target.model), constant_only=constant_only)
     if unit == native:
         return dist
-    return scale_distribution(dist, psp_to_native(target.model, target.params, dist.expected()))
+    try:
+        factor = psp_to_native(target.model, target.params, dist.expected())
+    except (ZeroDivisionError, OverflowError):
+        factor = math.nan
+    if not math.isfinite(factor):
+        ck.fail(tuple(path) + ("weight",), f"{fmt(dist.expected())} mV of peak PSP",
+                f"a target whose C_m, tau_m and tau_syn give a finite PSC per mV (population "
+                f"{target.name}); give the weight in {native}")
+    return scale_distribution(dist, factor)
 
 
 def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
@@ -151,7 +159,11 @@ def _counts(ck: Checker, rule: dict, rp, name: str, src: PopInfo, tgt: PopInfo,
                 ck.fail(rp + ("connection_probability",), fmt(prob),
                         "< 1 (with C = 1 or a single pair the synapse number is infinite); "
                         "give total_number instead")
-            k_full = 0.0 if prob == 0 else math.log(1.0 - prob) / math.log(1.0 - 1.0 / pairs_full)
+            per_pair = math.log(1.0 - 1.0 / pairs_full)
+            if prob > 0 and per_pair == 0.0:
+                ck.fail(rp + ("connection_probability",), fmt(prob), "a population product "
+                        f"below 1e16 ({pairs_full:.3g} pairs); give total_number instead")
+            k_full = 0.0 if prob == 0 else math.log(1.0 - prob) / per_pair
             key = "connection_probability"
         else:
             k_full = float(ck.number(rule, "total_number", rp, integer=True, minimum=0))

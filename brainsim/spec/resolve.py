@@ -82,7 +82,7 @@ def read_parameters(ck: Checker, top: dict) -> None:
     params = top.get("parameters")
     if params is None:
         return
-    ck.mapping(params, ("parameters",), list(params),
+    ck.mapping(params, ("parameters",), list(params) if isinstance(params, dict) else [],
                what="a mapping of name: number or expression")
     for key in list(params):
         if not IDENTIFIER.match(key) or keyword.iskeyword(key) or key in FUNCTIONS:
@@ -97,6 +97,9 @@ def read_simulation(ck: Checker, top: dict) -> Simulation:
     dt = ck.number(sim, "dt", p, default=0.1, unit="ms", above=0.0)
     t_sim = ck.number(sim, "t_sim", p, unit="ms", above=0.0)
     steps = t_sim / dt
+    if steps >= 2.0 ** 53:   # int64 step counter, and exact step <-> ms conversion
+        ck.fail(p + ("t_sim",), f"{fmt(t_sim)} ms is {fmt(steps)} steps of dt = {fmt(dt)} ms",
+                "fewer than 2**53 steps")
     if abs(steps - round(steps)) > 1e-9 * steps:
         ck.fail(p + ("t_sim",), f"{fmt(t_sim)} ms is {fmt(steps)} steps of dt = {fmt(dt)} ms",
                 "a whole multiple of dt")

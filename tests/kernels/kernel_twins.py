@@ -226,10 +226,17 @@ def _dc_at(s, seg, inputs):
     return i0
 
 
+def _stim(i0, i_ext, j, i):
+    """The current generators' input of step first + j: i_0 (DC), plus i_ext[j, i] when
+    the kernel gets per-neuron currents (noise_generator), added in that order."""
+    return i0 if i_ext is None or len(i_ext) == 0 else i0 + float(i_ext[j, i])
+
+
 def iaf_psc_exp_twin(seg_begin, seg_end, seg_params, state, ring, local_gids, inputs,
-                     first_step, n_steps, seed):
+                     first_step, n_steps, seed, i_ext=None):
     """state: dict of arrays V_m, i_syn_ex, i_syn_in, i_0, refractory (modified in place);
-    ring modified in place. Returns sorted list of spike keys."""
+    ring modified in place; i_ext: [n_steps, n_local] pA or None. Returns sorted list of
+    spike keys."""
     keys = []
     ring_len = ring.shape[0]
     for seg in range(len(seg_begin)):
@@ -241,7 +248,7 @@ def iaf_psc_exp_twin(seg_begin, seg_end, seg_params, state, ring, local_gids, in
                 s = first_step + j
                 slot = s % ring_len
                 if r == 0:
-                    V = V * P22 + ie * P21ex + ii * P21in + (I_e + i0) * P20
+                    V = V * P22 + ie * P21ex + ii * P21in + (I_e + _stim(i0, i_ext, j, i)) * P20
                 else:
                     r -= 1
                 ie = ie * P11ex
@@ -273,7 +280,7 @@ def iaf_psc_exp_twin(seg_begin, seg_end, seg_params, state, ring, local_gids, in
 
 
 def iaf_psc_delta_twin(seg_begin, seg_end, seg_params, state, ring, local_gids, inputs,
-                       first_step, n_steps, seed):
+                       first_step, n_steps, seed, i_ext=None):
     """state: dict V_m, i_0, refractory, refr_spikes_buffer (modified in place)."""
     keys = []
     ring_len = ring.shape[0]
@@ -290,7 +297,7 @@ def iaf_psc_delta_twin(seg_begin, seg_end, seg_params, state, ring, local_gids, 
                     inp = inp + term
                 ring[slot, i, :] = 0.0
                 if r == 0:
-                    V = P30 * (i0 + I_e) + P33 * V + inp
+                    V = P30 * (_stim(i0, i_ext, j, i) + I_e) + P33 * V + inp
                     if refr_input and buf != 0.0:
                         V = V + buf
                         buf = 0.0

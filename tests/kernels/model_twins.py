@@ -6,7 +6,7 @@ plain port of GSL's rkf45 / standard control / evolve_apply.
 """
 import math
 
-from kernel_twins import _dc_at, poisson_count
+from kernel_twins import _dc_at, _stim, poisson_count
 
 
 def step_input(s, i, gid, seg, ring, inputs, seed):
@@ -30,8 +30,10 @@ def step_input(s, i, gid, seg, ring, inputs, seed):
 
 
 def run_twin(step_fn, names, seg_begin, seg_end, seg_params, state, ring, local_gids, inputs,
-             first_step, n_steps, seed):
-    """Drive a per-neuron step function over segments and steps; returns spike keys."""
+             first_step, n_steps, seed, i_ext=None):
+    """Drive a per-neuron step function over segments and steps; returns spike keys.
+    Step functions read x["i_0"] as the current generators' input of the step: the DC, plus
+    i_ext[j, i] (pA) when given; after the step i_0 is the DC read for the next step."""
     keys = []
     for seg in range(len(seg_begin)):
         p = seg_params[seg]
@@ -41,6 +43,8 @@ def run_twin(step_fn, names, seg_begin, seg_end, seg_params, state, ring, local_
             for j in range(n_steps):
                 s = first_step + j
                 in_ex, in_in = step_input(s, i, gid, seg, ring, inputs, seed)
+                if "i_0" in x:
+                    x["i_0"] = _stim(x["i_0"], i_ext, j, i)
                 n = step_fn(p, x, in_ex, in_in)
                 keys += [(j << 32) | gid] * n
                 if "i_0" in x:

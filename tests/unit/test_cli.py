@@ -83,14 +83,17 @@ def test_run_prints_rate_table_and_timings(tmp_path):
         assert any(line.startswith(population + " ") for line in done.stdout.splitlines())
 
 
-def test_noise_generator_is_refused_not_ignored(tmp_path):
+def test_noise_generator_model_runs(tmp_path):
+    """A model driven only by a noise_generator validates, runs and spikes."""
     model = tmp_path / "noise.yaml"
     model.write_text(
-        "name: noise\nsimulation: {t_sim: 10.0}\n"
+        "name: noise\nsimulation: {t_sim: 100.0}\n"
         "populations: [{name: A, size: 3, model: iaf_psc_exp}]\n"
-        "inputs: [{type: noise_generator, target: A, mean: 5.0, std: 2.0, dt: 0.5}]\n")
-    for command in (["validate", str(model)], ["run", str(model), "-o", str(tmp_path / "o")]):
-        done = run_brainsim(command, timeout=60)
-        assert done.returncode == 2
-        assert "noise_generator input cannot run yet" in done.stderr
-    assert not (tmp_path / "o").exists()
+        "inputs: [{type: noise_generator, target: A, mean: 400.0, std: 200.0, dt: 0.5}]\n")
+    done = run_brainsim(["validate", str(model)], timeout=60)
+    assert done.returncode == 0, done.stderr
+    done = run_brainsim(["run", str(model), "-o", str(tmp_path / "o"), "--no-progress"],
+                        timeout=120)
+    assert done.returncode == 0, done.stderr
+    rate = next(line for line in done.stdout.splitlines() if line.startswith("A "))
+    assert float(rate.split()[-1]) > 0.0

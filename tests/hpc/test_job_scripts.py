@@ -1,0 +1,275 @@
+"""Job settings and rendered job scripts, without a scheduler: validation of every user value,
+shell quoting (hostile values must arrive as plain arguments), SLURM and PBS directive syntax,
+the memory-per-node warning, and the templates' by-hand use."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from cli_runner import MODELS, REPO
+from hpc_helpers import brainsim as run_brainsim
+
+from brainsim.scheduler import SchedulerError
+from brainsim.scheduler.memory import config_memory_warning, memory_warning
+from brainsim.scheduler.render import JobRun, render
+from brainsim.scheduler.settings import job_settings, parse_walltime
+
+PD14 = os.path.join(MODELS, "potjans_diesmann_2014.yaml")
+CLUSTER = os.path.join(REPO, "configs", "cluster.yaml")
+SMALL = ["--set", "scale=0.02", "--set", "simulation.t_sim=200",
+         "--set", "simulation.warmup=50"]
+
+
+def settings(scheduler="slurm", run=None, **flags):
+    return job_settings(run or {}, {"scheduler": scheduler, **flags}, "test.yaml", "pd14")
+
+
+def job(tmp_path, **changes):
+    fields = dict(model=str(tmp_path / "model.yaml"), config=None, outdir=str(tmp_path / "out"),
+                  overrides=(), python=sys.executable, brainsim_root=REPO,
+                  workdir=str(tmp_path))
+    fields.update(changes)
+    return JobRun(**fields)
+
+
+# --- validation: hostile values are refused with the setting's name -------------------
+
+@pytest.mark.parametrize("flag, value, named", [
+    ("job_name", "x; touch /tmp/pwned", "--job-name"),
+    ("job_name", "x\n#SBATCH --uid=0", "--job-name"),
+    ("partition", "debug;id", "--partition"),
+    ("partition", "debug\nid", "--partition"),
+    ("account", "$(id)", "--account"),
+    ("account", "proj`id`", "--account"),
+    ("time", "01:00:00; id", "--time"),
+    ("time", "1 hour", "--time"),
+    ("mem", "4G && id", "--mem"),
+    ("launcher", "srun; touch /tmp/pwned", "--launcher"),
+    ("launcher", "srun $(id)", "--launcher"),
+    ("scheduler", "lsf", "run.scheduler"),
+    ("nodes", 0, "--nodes"),
+    ("ntasks_per_node", -2, "--ntasks-per-node"),
+    ("chain", -1, "--chain"),
+])
+def test_hostile_or_bad_flags_are_refused(flag, value, named):
+    with pytest.raises(SchedulerError) as err:
+        job_settings({}, {"scheduler": "slurm", flag: value}, "test.yaml", "pd14")
+    message = str(err.value)
+    assert named in message or "scheduler" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("key, value", [
+    ("directives", ["--constraint=x\nrm -rf ~"]),
+    ("directives", ["--comment=$(id)"]),
+    ("directives", "--exclusive"),
+    ("environment", {"A;B": "1"}),
+    ("environment", {"A": "x\ny"}),
+    ("job_name", "a b"),
+    ("walltime", 3600),
+    ("warning_seconds", 7200),
+    ("overcommit", "yes"),
+    ("memory_per_node_gb", -1),
+    ("unknown_key", 1),
+])
+def test_hostile_or_bad_config_values_are_refused(key, value):
+    with pytest.raises(SchedulerError) as err:
+        settings(run={key: value, "walltime": "01:00:00"} if key != "walltime"
+                 else {key: value})
+    assert f"run.{key}" in str(err.value)
+
+
+def test_pbs_job_names_start_with_a_letter_and_are_short():
+    assert settings("pbs").job_name == "pd14"
+    for bad in ("1job", "a" * 16, "job name", "_job"):
+        with pytest.raises(SchedulerError, match="--job-name"):
+            settings("pbs", job_name=bad)
+    assert settings("slurm", job_name="1job").job_name == "1job"
+
+
+def test_config_run_mapping_and_flags():
+    s = job_settings({"scheduler": "pbs", "nodes": 4, "ranks_per_node": 16,
+                      "walltime": "01:00:00", "partition": "big", "account": "proj1",
+                      "chain": 3}, {"nodes": 2, "time": "00:30:00"}, "c.yaml", "m")
+    assert (s.scheduler, s.nodes, s.ranks_per_node, s.walltime_s) == ("pbs", 2, 16, 1800)
+    assert (s.partition, s.account, s.chain, s.warning_s) == ("big", "proj1", 3, 120)
+    laptop = job_settings({"ranks": 2}, {"scheduler": "slurm"}, "laptop.yaml", "m")
+    assert (laptop.nodes, laptop.ranks_per_node) == (1, 2)
+    assert parse_walltime("1-02:00:00", "t") == 26 * 3600
+    assert settings(time="00:04:00").warning_s == 60        # a quarter of a short limit
+
+
+# --- quoting: hostile values that may reach the script arrive unchanged -----------------
+
+HOSTILE = ["output.directory=x'$(touch PWNED)'", 'recording.note="; touch PWNED; "',
+           "a=`touch PWNED` $HOME \\ \"' *"]
+
+
+def test_hostile_values_arrive_as_plain_arguments(tmp_path):
+    """Run the rendered script with bash, the launcher replaced by a program that records
+    its arguments: every hostile value arrives as one unchanged argument, nothing runs."""
+    odd = tmp_path / "dir with $(touch PWNED) and 'quotes'"
+    odd.mkdir()
+    model, config = odd / "model;touch PWNED.yaml", odd / "c`touch PWNED`.yaml"
+    record = tmp_path / "argv.json"
+    launcher = tmp_path / "record_argv.py"
+    launcher.write_text("import json, os, sys\n"
+                        f"json.dump(sys.argv[1:], open({str(record)!r}, 'w'))\n")
+    s = settings(run={"launcher": [sys.executable, str(launcher)],
+                      "environment": {"NOTE": "$(touch PWNED); `touch PWNED`"}})
+    j = job(tmp_path, model=str(model), config=str(config), overrides=tuple(HOSTILE),
+            workdir=str(odd))
+    script = tmp_path / "out" / "job.sbatch"
+    script.parent.mkdir()
+    script.write_text(render(s, j))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    argv = json.loads(record.read_text())
+    expected = [sys.executable, "-m", "brainsim", "run", str(model), "--config", str(config),
+                "-o", j.outdir, "--no-progress"]
+    for value in HOSTILE:
+        expected += ["--set", value]
+    assert argv == expected
+    assert not list(tmp_path.rglob("PWNED"))
+    events = [json.loads(line) for line in (tmp_path / "out" / "scheduler_log.jsonl")
+              .read_text().splitlines()]
+    assert [e["event"] for e in events] == ["started", "ended"]
+    assert events[-1]["status"] == 0
+
+
+def test_submit_dry_run_quotes_a_hostile_set_value(tmp_path):
+    out = tmp_path / "out"
+    hostile = "output.directory=x'$(touch PWNED)'; touch PWNED"
+    done = run_brainsim(["submit", PD14, "--scheduler", "slurm", *SMALL, "--set", hostile,
+                         "-o", str(out), "--dry-run"], cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    text = (out / "job.sbatch").read_text()
+    assert shlex.quote(hostile) in text
+    settings_block = text.split("# >>> brainsim submit: settings\n")[1].split("# <<<")[0]
+    run_options = next(line for line in settings_block.splitlines()
+                       if line.startswith("run_options="))
+    assert shlex.split(run_options[len("run_options=("):-1])[-1] == hostile
+    assert subprocess.run(["bash", "-n", str(out / "job.sbatch")]).returncode == 0
+    assert not list(tmp_path.rglob("PWNED"))
+
+
+def test_submit_refuses_an_output_directory_that_cannot_go_into_a_directive(tmp_path):
+    done = run_brainsim(["submit", PD14, "--scheduler", "slurm", *SMALL,
+                         "-o", str(tmp_path / "a b"), "--dry-run"], cwd=str(tmp_path))
+    assert done.returncode == 2
+    assert "brainsim: error: -o (output directory)" in done.stderr
+    assert not (tmp_path / "a b").exists()
+
+
+def test_submit_refuses_bad_flags_with_one_line(tmp_path):
+    done = run_brainsim(["submit", PD14, "--scheduler", "slurm", *SMALL, "--partition",
+                         "x;id", "-o", str(tmp_path / "o"), "--dry-run"], cwd=str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "--partition" in done.stderr
+    assert not (tmp_path / "o").exists()
+
+
+# --- directive syntax -------------------------------------------------------------------
+
+def directive_lines(text, prefix):
+    return [line[len(prefix) + 1:] for line in text.splitlines() if line.startswith(prefix)]
+
+
+def test_slurm_directives(tmp_path):
+    s = settings(nodes=4, ntasks_per_node=16, time="1-00:00:00", partition="compute",
+                 account="proj-1", mem="64G", overcommit=True,
+                 run={"directives": ["--constraint=haswell", "--exclusive"]})
+    lines = directive_lines(render(s, job(tmp_path)), "#SBATCH")
+    assert lines == ["--job-name=pd14", "--nodes=4", "--ntasks-per-node=16",
+                     "--cpus-per-task=1", "--time=24:00:00", "--signal=B:USR1@120",
+                     f"--output={tmp_path}/out/slurm-%j.out", "--partition=compute",
+                     "--account=proj-1", "--mem=64G", "--overcommit",
+                     "--constraint=haswell", "--exclusive"]
+
+
+PBS_DIRECTIVE = re.compile(
+    r"-N [A-Za-z][A-Za-z0-9_.-]{0,14}"
+    r"|-l select=[1-9][0-9]*:ncpus=[1-9][0-9]*:mpiprocs=[1-9][0-9]*(:mem=[0-9]+mb)?"
+    r"|-l walltime=[0-9]{2,}:[0-5][0-9]:[0-5][0-9]"
+    r"|-j oe|-o /[^\s]+|-q [A-Za-z0-9_.-]+|-A [A-Za-z0-9_.-]+|-l place=scatter")
+
+
+def test_pbs_directives(tmp_path):
+    s = settings("pbs", nodes=4, ntasks_per_node=16, cpus_per_task=2, time="30:00:00",
+                 partition="workq", account="proj1", mem="64G", chain=2,
+                 job_name="pd14_full", run={"directives": ["-l place=scatter"]})
+    text = render(s, job(tmp_path))
+    lines = directive_lines(text, "#PBS")
+    for line in lines:
+        assert PBS_DIRECTIVE.fullmatch(line), line
+    assert "-N pd14_full" in lines
+    assert "-l select=4:ncpus=32:mpiprocs=16:mem=65536mb" in lines
+    assert "-l walltime=30:00:00" in lines
+    assert {"-q workq", "-A proj1", "-j oe"} <= set(lines)
+    # the directives come before the first command (PBS stops reading them there)
+    first_command = next(i for i, line in enumerate(text.splitlines())
+                         if line and not line.startswith("#"))
+    assert all(i < first_command for i, line in enumerate(text.splitlines())
+               if line.startswith("#PBS"))
+    # the chain: a dependent continuation with PBS's -W depend syntax
+    assert re.search(r'qsub -V -v "BRAINSIM_CHAIN_LEFT=\$\(\(chain_left - 1\)\)" \\\n\s+'
+                     r'-W "depend=afterany:\$job_id"', text)
+    assert "ranks=64\nwalltime_s=108000\nwarning_s=120\nchain_left=${BRAINSIM_CHAIN_LEFT:-2}" \
+        in text
+    assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
+
+
+def test_templates_stay_usable_by_hand():
+    for name in ("slurm.sbatch", "pbs.pbs"):
+        path = os.path.join(REPO, "jobs", name)
+        assert subprocess.run(["bash", "-n", path]).returncode == 0
+    done = subprocess.run(["bash", os.path.join(REPO, "jobs", "slurm.sbatch")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0 and "usage: sbatch jobs/slurm.sbatch MODEL" in done.stderr
+
+
+# --- memory per node ----------------------------------------------------------------------
+
+def test_memory_warning_when_the_ranks_of_a_node_do_not_fit(tmp_path):
+    from brainsim.spec import load_model
+    model = load_model(PD14, CLUSTER)
+    assert memory_warning(model, 4, 16, 64.0) is None
+    warning = memory_warning(model, 1, 16, 1.0)
+    assert warning and "run.memory_per_node_gb = 1 GB" in warning
+    assert memory_warning(model, 4, 16, None, mem_mib=512) is not None
+    assert config_memory_warning(model) is None
+    tight = load_model(PD14, CLUSTER, ["run.memory_per_node_gb=1"])
+    assert "4 node(s) x 16 rank(s)" in config_memory_warning(tight)
+    done = run_brainsim(["submit", PD14, "--config", CLUSTER, "--scheduler", "slurm",
+                         "--set", "run.memory_per_node_gb=1", "-o", str(tmp_path / "o"),
+                         "--dry-run"], cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert "brainsim: warning: 4 node(s) x 16 rank(s) per node need about" in done.stderr
+
+
+# --- the job log: what a job does next ------------------------------------------------------
+
+def test_next_action_follows_the_log_and_the_output_files(tmp_path):
+    from brainsim.scheduler import joblog
+    out = str(tmp_path)
+    assert joblog.next_action(out) == "run"                       # nothing there: by hand
+    (tmp_path / "checkpoints" / "ckpt_000000000100").mkdir(parents=True)
+    (tmp_path / "checkpoints" / "ckpt_000000000100" / "manifest.json").write_text("{}")
+    assert joblog.next_action(out) == "resume"
+    joblog.append(out, "submitted", job="7", fresh=True)          # brainsim submit --overwrite
+    assert joblog.next_action(out) == "run"
+    joblog.append(out, "started", job="7", action="run")
+    assert joblog.next_action(out) == "resume"                    # the continuation
+    (tmp_path / "run.json").write_text("{}")
+    assert joblog.next_action(out) == "done"
+    with open(joblog.log_path(out), "a") as handle:
+        handle.write('{"torn": \n')
+    assert [e["event"] for e in joblog.read(out)] == ["submitted", "started"]
