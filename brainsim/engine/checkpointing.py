@@ -126,7 +126,8 @@ class Checkpointer:
         network = self.engine.network
         shard = files.write_shard(files.temporary_dir(self.root, step), self.comm.rank,
                                   network.local_gids, network.state,
-                                  self.engine.pending_input())
+                                  self.engine.pending_input(),
+                                  self.engine.plastic_state())
         _test_fault_injection(len(self.written))
         shard["rank"] = self.comm.rank
         shards = self.comm.gather(shard)

@@ -153,6 +153,11 @@ def _restore(engine: Engine, resume: Resume, partition, rank: int) -> None:
                              owns=lambda gids: gids % size == rank)
     engine.restore(resume.manifest["step"], partition.local_index(local["gids"]).astype(np.int64),
                    local["state"], local["pending_input"])
+    if engine.network.plastic:
+        from brainsim.io.checkpoint import read_plastic
+        plastic = read_plastic(resume.path, resume.manifest,
+                               owns=lambda gids: gids % size == rank)
+        engine.restore_plastic(plastic, lambda gids: partition.local_index(gids))
 
 
 def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = False,
@@ -205,7 +210,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
 
     per_rank = comm.gather({
         "rank": comm.rank, "host": socket.gethostname(), "num_neurons": network.num_local,
-        "num_synapses": network.synapses.num_synapses,
+        "num_synapses": network.synapses.num_synapses
+        + sum(p.num_synapses for p in network.plastic),
         "synapse_bytes": network.synapses.nbytes, "peak_rss_mib": peak_rss_mib(),
         "rss_before_build_mib": rss_before_build_mib,
         "build_s": network.build_seconds, "phase_s": engine.timings})

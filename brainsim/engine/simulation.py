@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from cython_kernels import delivery
+from cython_kernels import delivery, stdp
 from brainsim.network.build import LocalNetwork
 
 
@@ -50,9 +50,10 @@ class Engine:
     def _global_delay_extent(self, synapses) -> tuple[int, int]:
         """min/max delay over the whole network, frozen for the run. A network without
         synapses uses 1 ms epochs (no exchange is needed more often)."""
-        has = synapses.num_synapses > 0
-        lo = self.comm.allreduce_min(synapses.local_min_delay_steps if has else 2**62)
-        hi = self.comm.allreduce_max(synapses.local_max_delay_steps if has else 0)
+        extents = [(s.local_min_delay_steps, s.local_max_delay_steps)
+                   for s in [synapses, *self.network.plastic] if s.num_synapses > 0]
+        lo = self.comm.allreduce_min(min((e[0] for e in extents), default=2**62))
+        hi = self.comm.allreduce_max(max((e[1] for e in extents), default=0))
         if hi == 0:
             lo = hi = max(1, int(round(1.0 / self.dt)))
         return int(lo), int(hi)
@@ -62,6 +63,66 @@ class Engine:
         where [:, k] is what the update of step (self.step + k) will read."""
         rolled = np.roll(self.ring, -(self.step % self.ring_len), axis=0)
         return np.ascontiguousarray(rolled.transpose(1, 0, 2))
+
+    def _prune_bound(self) -> int:
+        """Post spikes at or before this step are outside every plastic synapse's window."""
+        lowest = min((int(p.t_last.min()) for p in self.network.plastic if p.t_last.size),
+                     default=0)
+        return lowest - self.max_delay_steps
+
+    def _deliver_plastic(self, received: np.ndarray) -> None:
+        net = self.network
+        history = net.post_history
+        for proj in net.plastic:
+            p = proj.params
+            stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
+                              proj.target, proj.weight, proj.delay_steps, proj.source_offset,
+                              proj.kplus, proj.t_last, history.step, history.k,
+                              history.head, history.count, history.tau_minus, self.dt,
+                              p["tau_plus"], p["lambda"], p["alpha"], p["mu_plus"],
+                              p["mu_minus"], p["Wmax"], self.ring)
+
+    def plastic_state(self) -> dict | None:
+        """Plastic weights (by target gid, each target's synapses in CSR order), per-source
+        traces and post histories, as datasets for the checkpoint shard (None: none)."""
+        net = self.network
+        if not net.plastic:
+            return None
+        out = {}
+        for proj in net.plastic:
+            order, tgt_gids, src_gids = proj.synapse_order(net.local_gids)
+            out[f"p{proj.index}/target_gid"] = tgt_gids
+            out[f"p{proj.index}/source_gid"] = src_gids
+            out[f"p{proj.index}/weight"] = proj.weight[order]
+            out[f"p{proj.index}/kplus"] = proj.kplus
+            out[f"p{proj.index}/t_last"] = proj.t_last
+        count, steps, ks = net.post_history.export()
+        out["post/count"], out["post/step"], out["post/k"] = count, steps, ks
+        return out
+
+    def restore_plastic(self, saved: dict, local_index_of) -> None:
+        """Put checkpointed plastic state back (any number of ranks wrote it)."""
+        net = self.network
+        for proj in net.plastic:
+            entry = saved["projections"].get(proj.index)
+            if entry is None:
+                raise ValueError(f"checkpoint holds no plastic state of projection "
+                                 f"{proj.index}")
+            order, tgt_gids, src_gids = proj.synapse_order(net.local_gids)
+            by_target = np.argsort(entry["target_gid"], kind="stable")
+            if not (np.array_equal(entry["target_gid"][by_target], tgt_gids)
+                    and np.array_equal(entry["source_gid"][by_target], src_gids)):
+                raise ValueError(f"checkpoint's synapses of projection {proj.index} differ "
+                                 "from the rebuilt network")
+            proj.weight[order] = entry["weight"][by_target]
+            if entry["kplus"].shape != proj.kplus.shape:
+                raise ValueError(f"checkpoint's traces of projection {proj.index} differ")
+            proj.kplus[:] = entry["kplus"]
+            proj.t_last[:] = entry["t_last"]
+        post = saved["post"]
+        if post is not None:
+            net.post_history.load(np.asarray(local_index_of(post["gids"]), dtype=np.int64),
+                                  post["count"], post["step"], post["k"])
 
     def restore(self, step: int, local_index: np.ndarray, state: dict, pending: np.ndarray) -> None:
         """Put checkpointed state (rows for this rank's neurons at local_index) back."""
@@ -139,6 +200,14 @@ class Engine:
             t2 = clock()
             delivery.deliver(received, received.shape[0], self.step, syn.row_ptr,
                              syn.target, syn.weight, syn.delay_steps, self.ring)
+            if net.plastic:
+                # plastic projections after the static ones, same canonical order; then
+                # this epoch's own spikes into the post histories (the windows of spikes
+                # delivered now end at or before this epoch's first step)
+                self._deliver_plastic(received)
+                net.post_history.record(self.spike_keys, emitted, self.step,
+                                        self.max_delay_steps + self.min_delay_steps,
+                                        self._prune_bound)
             t3 = clock()
             if self.recorder is not None:
                 self.recorder.record(received, self.step)

@@ -49,8 +49,10 @@ def sha256_of(path: str) -> str:
 
 
 def write_shard(directory: str, rank: int, gids: np.ndarray, state: dict[str, np.ndarray],
-                pending_input: np.ndarray) -> dict:
-    """This rank's dynamic state, keyed by gid; returns {file, bytes, sha256}."""
+                pending_input: np.ndarray, plastic: dict[str, np.ndarray] | None = None) -> dict:
+    """This rank's dynamic state, keyed by gid; returns {file, bytes, sha256}.
+
+    plastic: dataset path -> array under /plastic (see read_plastic)."""
     import h5py   # imported when needed: it costs every process ~13 MiB
     path = os.path.join(directory, shard_name(rank))
     with h5py.File(path, "w") as shard:
@@ -58,6 +60,8 @@ def write_shard(directory: str, rank: int, gids: np.ndarray, state: dict[str, np
         for name, values in state.items():
             shard.create_dataset(f"state/{name}", data=values)
         shard.create_dataset("pending_input", data=pending_input)
+        for name, values in (plastic or {}).items():
+            shard.create_dataset(f"plastic/{name}", data=values)
     return {"file": shard_name(rank), "bytes": os.path.getsize(path), "sha256": sha256_of(path)}
 
 
@@ -130,3 +134,48 @@ def read_local_state(path: str, manifest: dict, owns) -> dict:
     return {"gids": np.concatenate(gids_parts),
             "state": {name: np.concatenate(parts) for name, parts in state_parts.items()},
             "pending_input": np.concatenate(pending_parts)}
+
+
+def read_plastic(path: str, manifest: dict, owns) -> dict:
+    """Plastic state for the gids this rank owns, shard by shard.
+
+    Shard layout under /plastic: per projection `p<index>/` the synapses onto the shard's
+    neurons sorted by target gid (each target's synapses in CSR order: `target_gid`,
+    `source_gid`, `weight`) and, in every shard alike, the per-source traces `kplus`,
+    `t_last`; `post/count` per shard neuron (gid order of /gids) with `post/step`,
+    `post/k` concatenated. Returns {"projections": {index: {target_gid, source_gid,
+    weight, kplus, t_last}}, "post": {gids, count, step, k}} (empty when none saved)."""
+    import h5py
+    projections: dict = {}
+    post = {"gids": [], "count": [], "step": [], "k": []}
+    for shard in manifest["shards"]:
+        with h5py.File(os.path.join(path, shard["file"]), "r") as data:
+            if "plastic" not in data:
+                continue
+            group = data["plastic"]
+            for name, proj in group.items():
+                if not (name.startswith("p") and name[1:].isdigit()):
+                    continue
+                index = int(name[1:])
+                tgt = proj["target_gid"][()]
+                mine = owns(tgt)
+                entry = projections.setdefault(index, {
+                    "target_gid": [], "source_gid": [], "weight": [],
+                    "kplus": proj["kplus"][()], "t_last": proj["t_last"][()]})
+                entry["target_gid"].append(tgt[mine])
+                entry["source_gid"].append(proj["source_gid"][()][mine])
+                entry["weight"].append(proj["weight"][()][mine])
+            if "post" in group:
+                gids = data["gids"][()]
+                count = group["post/count"][()]
+                mine = owns(gids)
+                per_entry = np.repeat(mine, count)
+                post["gids"].append(gids[mine])
+                post["count"].append(count[mine])
+                post["step"].append(group["post/step"][()][per_entry])
+                post["k"].append(group["post/k"][()][per_entry])
+    for entry in projections.values():
+        for key in ("target_gid", "source_gid", "weight"):
+            entry[key] = np.concatenate(entry[key])
+    return {"projections": projections,
+            "post": {k: np.concatenate(v) for k, v in post.items()} if post["gids"] else None}

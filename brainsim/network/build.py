@@ -65,6 +65,8 @@ class LocalNetwork:
     positions: dict[str, np.ndarray] = field(default_factory=dict)  # population -> [size, dims] mm
     external_events: object = None    # cython_kernels.external.ExternalEvents (spike_generator)
     noise: NoiseCurrents | None = None  # noise_generator currents per epoch
+    plastic: list = field(default_factory=list)   # PlasticProjection per stdp projection
+    post_history: object = None   # plasticity.PostHistory when there are plastic synapses
 
     @property
     def num_local(self) -> int:
@@ -184,10 +186,10 @@ def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mo
 
 
 def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
-                       positions: dict):
+                       positions: dict, projections=None):
     """Per projection, a function pass_(mode, **outputs) -> (count, min, max delay steps)
     that counts (mode 0) or fills (mode 1) its synapses onto this rank's targets."""
-    for proj in model.projections:
+    for proj in model.projections if projections is None else projections:
         if proj.rule == "sonata":
             yield lambda mode, proj=proj, **out: _sonata_pass(model, proj, partition, rank,
                                                               mode, **out)
@@ -203,15 +205,18 @@ def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
 
 
 def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
-                   positions: dict | None = None) -> Synapses:
-    """Generate the incoming synapses of this rank's neurons in CSR by source gid."""
+                   positions: dict | None = None, projections=None) -> Synapses:
+    """Generate the incoming synapses of this rank's neurons in CSR by source gid: those
+    of `projections` (default: every static projection; plastic ones have their own)."""
+    if projections is None:
+        projections = [p for p in model.projections if not p.synapse_params]
     positions = all_positions(model) if positions is None else positions
     num_neurons = model.num_neurons
     empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
                                        np.zeros(0, np.uint16))
     source_counts = np.zeros(num_neurons, dtype=np.int64)
     no_cursor = np.zeros(0, dtype=np.int64)
-    for run_pass in _projection_passes(model, partition, rank, positions):
+    for run_pass in _projection_passes(model, partition, rank, positions, projections):
         run_pass(0, source_counts=source_counts, fill_ptr=no_cursor, out_target=empty_u32,
                  out_weight=empty_f64, out_delay=empty_u16)
     row_ptr = np.zeros(num_neurons + 1, dtype=np.int64)
@@ -223,7 +228,7 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     delay_steps = np.empty(total, dtype=np.uint16)
     fill_ptr = row_ptr[:-1].copy()
     min_delay, max_delay = np.iinfo(np.int64).max, 0
-    for run_pass in _projection_passes(model, partition, rank, positions):
+    for run_pass in _projection_passes(model, partition, rank, positions, projections):
         placed, lo, hi = run_pass(1, source_counts=no_cursor, fill_ptr=fill_ptr,
                                   out_target=target, out_weight=weight, out_delay=delay_steps)
         if placed:
@@ -304,9 +309,41 @@ def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -
     noise = noise_currents(model, local_gids)
     neurons_done = time.perf_counter()
     synapses = build_synapses(model, partition, rank, positions)
+    plastic, post_history = build_plastic(model, partition, rank, positions, local_gids,
+                                          population_of_local)
     return LocalNetwork(rank=rank, partition=partition, local_gids=local_gids,
                         population_of_local=population_of_local, state=state, groups=groups,
                         synapses=synapses,
                         build_seconds={"neurons": neurons_done - started,
                                        "synapses": time.perf_counter() - neurons_done},
-                        positions=positions, external_events=events, noise=noise)
+                        positions=positions, external_events=events, noise=noise,
+                        plastic=plastic, post_history=post_history)
+
+
+def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positions: dict,
+                  local_gids: np.ndarray, population_of_local: np.ndarray):
+    """One CSR per plastic projection, its per-source traces, and the post histories."""
+    from brainsim.network.plasticity import PlasticProjection, PostHistory
+    plastic = []
+    archiving = np.zeros(local_gids.shape[0], dtype=np.uint8)
+    for proj in model.projections:
+        if not proj.synapse_params:
+            continue
+        syn = build_synapses(model, partition, rank, positions, [proj])
+        src = model.populations[proj.source]
+        tgt = model.populations[proj.target]
+        plastic.append(PlasticProjection(
+            index=proj.index, source_offset=src.offset, source_size=src.size,
+            target_offset=tgt.offset, target_size=tgt.size, params=dict(proj.synapse_params),
+            row_ptr=syn.row_ptr, target=syn.target, weight=syn.weight,
+            delay_steps=syn.delay_steps, local_min_delay_steps=syn.local_min_delay_steps,
+            local_max_delay_steps=syn.local_max_delay_steps,
+            kplus=np.zeros(src.size, dtype=np.float64),
+            t_last=np.zeros(src.size, dtype=np.int64)))
+        archiving[population_of_local == tgt.index] = 1
+    if not plastic:
+        return [], None
+    tau_minus = np.full(local_gids.shape[0], 20.0)
+    for pop in model.populations:
+        tau_minus[population_of_local == pop.index] = pop.params.get("tau_minus", 20.0)
+    return plastic, PostHistory(local_gids, archiving, tau_minus, model.simulation.dt)

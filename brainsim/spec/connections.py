@@ -31,8 +31,38 @@ KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
                "exponential": ("kernel", "p_center", "beta", "tau"),
                "constant": ("kernel", "p_center")}
 MASK_KEYS = {"circular": ("radius",), "rectangular": ("lower_left", "upper_right")}
-SYNAPSE_KEYS = ("model", "weight", "delay")
-SYNAPSE_MODELS = ("static_synapse",)
+SYNAPSE_KEYS = ("model", "weight", "delay", "params")
+SYNAPSE_MODELS = ("static_synapse", "stdp_synapse")
+# NEST 3.10 stdp_synapse parameters and defaults (models/stdp_synapse.h); tau_minus belongs
+# to the postsynaptic neuron, as in NEST.
+STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0,
+                 "mu_minus": 1.0, "Wmax": 100.0}
+STDP_UNITS = {"tau_plus": "ms"}
+STDP_TARGET_MODELS = ("iaf_psc_exp", "iaf_psc_alpha", "iaf_psc_delta", "parrot_neuron")
+
+
+def read_synapse_params(ck: Checker, syn: dict, sp, synapse_model: str, tgt) -> tuple:
+    """The plastic synapse's parameters as sorted (name, value) pairs; () for static."""
+    if synapse_model == "static_synapse":
+        if "params" in syn:
+            ck.fail(sp + ("params",), "params for static_synapse",
+                    "no params (static_synapse has none)")
+        return ()
+    if tgt.model.name not in STDP_TARGET_MODELS:
+        ck.fail(sp + ("model",), f"stdp_synapse onto {tgt.model.name}",
+                "a target model among " + ", ".join(STDP_TARGET_MODELS))
+    pp = sp + ("params",)
+    raw = ck.mapping(syn.get("params") or {}, pp, tuple(STDP_DEFAULTS))
+    values = {}
+    for name, default in STDP_DEFAULTS.items():
+        values[name] = ck.number(raw, name, pp, default=default,
+                                 unit=STDP_UNITS.get(name, ""),
+                                 above=0.0 if name == "tau_plus" else None,
+                                 minimum=0.0 if name in ("lambda", "alpha", "mu_plus",
+                                                         "mu_minus") else None)
+    if values["Wmax"] == 0.0:
+        ck.fail(pp + ("Wmax",), "Wmax = 0", "a nonzero Wmax (same sign as the weight)")
+    return tuple(sorted(values.items()))
 POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop")
 DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
 SPIKE_GENERATOR_KEYS = ("type", "target", "spike_times", "file", "per_neuron", "weight",
@@ -383,7 +413,7 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             numbers["sonata"] = read_sonata_rule(ck, rule, rp, src, tgt, dt)
             syn = ck.mapping(proj.get("synapse") or {}, sp, ("model",))
             synapse_model = ck.string(syn, "model", sp, default="static_synapse",
-                                      choices=SYNAPSE_MODELS)
+                                      choices=("static_synapse",))
             projections.append(Projection(
                 index=i, source=src.index, target=tgt.index, rule=name,
                 weight=Distribution(kind="constant"), delay=Distribution(kind="constant",
@@ -393,7 +423,14 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         syn = ck.mapping(proj["synapse"], sp, SYNAPSE_KEYS, required=("weight",))
         synapse_model = ck.string(syn, "model", sp, default="static_synapse",
                                   choices=SYNAPSE_MODELS)
+        synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
         weight_full = read_weight(ck, syn, sp, tgt)
+        if synapse_params:
+            wmax = dict(synapse_params)["Wmax"]
+            w_dist = sc.weight(weight_full)
+            if w_dist.kind == "constant" and (w_dist.value >= 0) != (wmax >= 0):
+                ck.fail(sp + ("weight",), f"weight {w_dist.value} and Wmax {wmax} of "
+                        "different sign", "the same sign (NEST's stdp_synapse)")
         if isinstance(syn.get("delay"), dict) and "distance_dependent" in syn["delay"]:
             if len(syn["delay"]) != 1:
                 ck.fail(sp + ("delay",), "distance_dependent with other keys",
@@ -412,7 +449,8 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         projections.append(Projection(
             index=i, source=src.index, target=tgt.index, rule=name,
             weight=sc.weight(weight_full), delay=delay, allow_autapses=autapses,
-            allow_multapses=multapses, synapse_model=synapse_model, **numbers))
+            allow_multapses=multapses, synapse_model=synapse_model,
+            synapse_params=synapse_params, **numbers))
     return projections, terms
 
 

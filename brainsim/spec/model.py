@@ -167,6 +167,7 @@ class Projection:
     allow_autapses: bool = True
     allow_multapses: bool = True
     synapse_model: str = "static_synapse"
+    synapse_params: tuple = ()   # plastic synapses: sorted (name, value) pairs (stdp_synapse)
     outdegree: int = 0
     kernel: DistanceKernel | None = None
     mask: Mask | None = None

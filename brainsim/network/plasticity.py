@@ -1,0 +1,128 @@
+"""Plastic synapses (NEST's stdp_synapse): per-projection CSR, presynaptic traces and the
+postsynaptic spike histories, all flat arrays (DESIGN §2.6, §4).
+
+- Each plastic projection has its own CSR by source gid (row order: target, k, as the
+  static CSR), so static delivery keeps its kernel and speed. Its weights are the plastic
+  weights (float64).
+- Kplus and t_last depend only on the source's spike train (NEST keeps them per synapse,
+  but every synapse of a source is updated by the same spikes from the same start
+  Kplus = 0, t_last = 0), so they are stored once per source of the projection. Every rank
+  receives every spike and updates every source, so these arrays are identical on all
+  ranks (a checkpoint stores them once).
+- PostHistory: per local neuron with plastic input, a ring of (stamp step, K_minus) of its
+  own spikes, as NEST's ArchivingNode history. Entries are dropped once outside every
+  synapse's window (at or before min(t_last) - max_delay, with a later entry older than
+  max + min delay); the ring doubles when full (rare, outside the per-epoch path).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cython_kernels import stdp
+
+STDP_PARAM_ORDER = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
+
+
+@dataclass
+class PlasticProjection:
+    index: int                 # projection index in the model
+    source_offset: int
+    source_size: int
+    target_offset: int
+    target_size: int
+    params: dict
+    row_ptr: np.ndarray        # int64 [num_neurons + 1]
+    target: np.ndarray         # uint32 local index
+    weight: np.ndarray         # float64, plastic
+    delay_steps: np.ndarray    # uint16
+    local_min_delay_steps: int
+    local_max_delay_steps: int
+    kplus: np.ndarray          # float64 [source_size]
+    t_last: np.ndarray         # int64 [source_size], stamp step of the last spike (0: none)
+
+    @property
+    def num_synapses(self) -> int:
+        return int(self.target.shape[0])
+
+    def synapse_order(self, local_gids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(order, target gids, source gids): `order` lists synapse positions sorted by
+        target gid, stable, so each target's synapses keep their CSR order (by source,
+        then k) - the same on any number of ranks."""
+        rows = np.repeat(np.arange(self.row_ptr.shape[0] - 1, dtype=np.int64),
+                         np.diff(self.row_ptr))
+        tgt_gids = local_gids[self.target.astype(np.int64)]
+        order = np.argsort(tgt_gids, kind="stable")
+        return order, tgt_gids[order], rows[order]
+
+
+class PostHistory:
+    """Spike histories of this rank's neurons with plastic input (NEST ArchivingNode)."""
+
+    def __init__(self, local_gids: np.ndarray, archiving: np.ndarray, tau_minus: np.ndarray,
+                 dt: float, capacity: int = 8):
+        n = local_gids.shape[0]
+        self.local_gids = local_gids
+        self.archiving = np.ascontiguousarray(archiving, dtype=np.uint8)
+        self.tau_minus = np.ascontiguousarray(tau_minus, dtype=np.float64)
+        self.dt = dt
+        self.step = np.zeros((n, capacity), dtype=np.int64)
+        self.k = np.zeros((n, capacity), dtype=np.float64)
+        self.head = np.zeros(n, dtype=np.int64)
+        self.count = np.zeros(n, dtype=np.int64)
+
+    def grow(self) -> None:
+        """Double the ring capacity, unrolling each ring to start at 0."""
+        cap = self.step.shape[1]
+        cols = (self.head[:, None] + np.arange(cap)[None, :]) % cap
+        rows = np.arange(self.step.shape[0])[:, None]
+        step = np.zeros((self.step.shape[0], 2 * cap), dtype=np.int64)
+        k = np.zeros_like(step, dtype=np.float64)
+        step[:, :cap] = self.step[rows, cols]
+        k[:, :cap] = self.k[rows, cols]
+        self.step, self.k = step, k
+        self.head[:] = 0
+
+    def record(self, keys: np.ndarray, n: int, epoch_first_step: int, keep_steps: int,
+               prune_bound) -> None:
+        """Append the epoch's own spikes; prune_bound() gives the current prune bound."""
+        start, bound = 0, self.bound
+        while True:
+            full = stdp.record_post(keys, start, n, epoch_first_step, self.local_gids,
+                                    self.archiving, self.tau_minus, self.dt, keep_steps,
+                                    bound, self.step, self.k, self.head, self.count)
+            if full < 0:
+                return
+            fresh = prune_bound()
+            if fresh != bound:
+                self.bound = bound = fresh
+            else:
+                self.grow()
+            start = full
+
+    bound = -(1 << 62)
+
+    def export(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(count per local neuron, steps, K) with each neuron's entries oldest first."""
+        cap = self.step.shape[1]
+        idx = [(self.head[i] + np.arange(self.count[i])) % cap
+               for i in range(self.count.shape[0])]
+        steps = np.concatenate([self.step[i, c] for i, c in enumerate(idx)]) \
+            if idx else np.zeros(0, np.int64)
+        ks = np.concatenate([self.k[i, c] for i, c in enumerate(idx)]) \
+            if idx else np.zeros(0, np.float64)
+        return self.count.copy(), steps.astype(np.int64), ks.astype(np.float64)
+
+    def load(self, local_index: np.ndarray, counts: np.ndarray, steps: np.ndarray,
+             ks: np.ndarray) -> None:
+        while counts.size and counts.max() > self.step.shape[1]:
+            self.grow()
+        self.head[:] = 0
+        self.count[:] = 0
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        for j, i in enumerate(local_index):
+            c = int(counts[j])
+            self.step[i, :c] = steps[offsets[j]:offsets[j] + c]
+            self.k[i, :c] = ks[offsets[j]:offsets[j] + c]
+            self.count[i] = c
