@@ -61,12 +61,13 @@ def runs(tmp_path_factory):
         outdir = str(base / name)
         run(["run", MODEL, "-o", outdir, "--no-progress", "--checkpoint-at-end"], ranks)
         out[name] = outdir
-    outdir = str(base / "resumed")
-    run(["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=100",
-         "--checkpoint-at-end"], 2)
-    run(["resume", outdir, "--no-progress", "--set", "simulation.t_sim=200",
-         "--checkpoint-at-end"], 3)
-    out["resumed"] = outdir
+    for name, after in (("resumed", 3), ("resumed_same", 2)):
+        outdir = str(base / name)
+        run(["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=100",
+             "--checkpoint-at-end"], 2)
+        run(["resume", outdir, "--no-progress", "--set", "simulation.t_sim=200",
+             "--checkpoint-at-end"], after)
+        out[name] = outdir
     return out
 
 
@@ -118,8 +119,9 @@ def test_one_and_three_ranks_identical(runs):
         assert a[key].tobytes() == b[key].tobytes(), key
 
 
-def test_resume_2_to_3_equals_uninterrupted(runs):
-    assert spike_bytes(runs["resumed"]) == spike_bytes(runs["n1"])
-    a, b = final_plastic(runs["n1"]), final_plastic(runs["resumed"])
+@pytest.mark.parametrize("resumed", ["resumed", "resumed_same"])   # 2 -> 3 and 2 -> 2 ranks
+def test_resume_equals_uninterrupted(runs, resumed):
+    assert spike_bytes(runs[resumed]) == spike_bytes(runs["n1"])
+    a, b = final_plastic(runs["n1"]), final_plastic(runs[resumed])
     for key in a:
         assert a[key].tobytes() == b[key].tobytes(), key
