@@ -164,3 +164,28 @@ def test_unknown_checkpoint_name_is_refused(checkpointed):
     outdir, _ = checkpointed
     refused(["resume", outdir, "--from", "ckpt_nope", "--set", "simulation.t_sim=100"],
             "no such checkpoint")
+
+
+def test_incompatible_format_version_is_refused(checkpointed):
+    outdir, path = checkpointed
+    manifest_path = os.path.join(path, "manifest.json")
+    with open(manifest_path) as handle:
+        manifest = json.load(handle)
+    manifest["format_version"] = 999
+    with open(manifest_path, "w") as handle:
+        json.dump(manifest, handle)
+    refused(["resume", outdir, "--set", "simulation.t_sim=100"], "checkpoint format 999")
+
+
+def test_resume_never_clobbers_another_runs_results(checkpointed, tmp_path):
+    outdir, _ = checkpointed
+    other = str(tmp_path / "other")
+    run(["run", MODEL, "-o", other, "--no-progress", "--set", "simulation.t_sim=20",
+         "--set", "parameters.g=-5"])
+    # Another model's finished results now sit where the resume would write.
+    with open(os.path.join(other, "run.json")) as source, \
+            open(os.path.join(outdir, "run.json"), "w") as target:
+        target.write(source.read())
+    before = open(os.path.join(outdir, "spikes.h5"), "rb").read()
+    refused(["resume", outdir, "--set", "simulation.t_sim=100"], "results of another model")
+    assert open(os.path.join(outdir, "spikes.h5"), "rb").read() == before
