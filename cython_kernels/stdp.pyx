@@ -29,6 +29,15 @@ cdef inline double depress(double w, double kminus, double lam, double alpha,
     return norm_w * wmax if norm_w > 0.0 else 0.0
 
 
+cdef inline double facilitate_pl(double w, double kplus, double lam, double mu) noexcept nogil:
+    return w + (lam * pow(w, mu) * kplus)
+
+
+cdef inline double depress_pl(double w, double kminus, double lam, double alpha) noexcept nogil:
+    cdef double new_w = w - (lam * alpha * w * kminus)
+    return new_w if new_w > 0.0 else 0.0
+
+
 def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch_first_step,
                  const int64_t[::1] row_ptr, const uint32_t[::1] targets,
                  double[::1] weights, const uint16_t[::1] delay_steps,
@@ -37,8 +46,9 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
                  const int64_t[::1] hist_head, const int64_t[::1] hist_count,
                  const double[::1] tau_minus, double dt, double tau_plus, double lam,
                  double alpha, double mu_plus, double mu_minus, double wmax,
-                 double[:, :, ::1] ring):
-    """Deliver spikes of sources [source_offset, source_offset + len(kplus)) through this
+                 double[:, :, ::1] ring, int power_law=0):
+    """power_law=1: NEST's stdp_pl_synapse_hom (w += lambda w^mu Kplus e^..; w -= lambda
+    alpha w K_minus, clipped at 0; mu_plus is mu; mu_minus, wmax unused). Deliver spikes of sources [source_offset, source_offset + len(kplus)) through this
     projection, updating weights (in place), kplus and t_last. Other gids are skipped."""
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t n_src = kplus.shape[0]
@@ -78,8 +88,12 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
                     first -= 1
                 for idx in range(first + 1, j + 1):
                     step = hist_step[tgt, (head + idx) % cap]
-                    w = facilitate(w, kp * exp(<double>(tl - (step + d)) * dt / tau_plus),
-                                   lam, mu_plus, wmax)
+                    if power_law:
+                        w = facilitate_pl(w, kp * exp(<double>(tl - (step + d)) * dt
+                                                      / tau_plus), lam, mu_plus)
+                    else:
+                        w = facilitate(w, kp * exp(<double>(tl - (step + d)) * dt / tau_plus),
+                                       lam, mu_plus, wmax)
                 # K_minus at t - d: the latest post spike strictly before t - d
                 j = cnt - 1
                 while j >= 0 and hist_step[tgt, (head + j) % cap] >= t - d:
@@ -90,7 +104,10 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
                                                     * dt / tau_minus[tgt])
                 else:
                     kminus = 0.0
-                w = depress(w, kminus, lam, alpha, mu_minus, wmax)
+                if power_law:
+                    w = depress_pl(w, kminus, lam, alpha)
+                else:
+                    w = depress(w, kminus, lam, alpha, mu_minus, wmax)
                 weights[syn] = w
                 ring[(epoch_first_step + lag + d) % ring_len, tgt, w < 0.0] += w
             kplus[s] = kp * exp(<double>(tl - t) * dt / tau_plus) + 1.0
@@ -153,3 +170,65 @@ def record_post(const uint64_t[::1] spike_keys, int64_t start, int64_t n_spikes,
             hist_k[i, last] = klast
             hist_count[i] = cnt + 1
     return full
+
+
+def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch_first_step,
+                    const int64_t[::1] row_ptr, const uint32_t[::1] targets,
+                    const double[::1] weights, const uint16_t[::1] delay_steps,
+                    int64_t source_offset, double[::1] x, double[::1] y, double[::1] u,
+                    int64_t[::1] t_last, int variant, double U, double tau_psc,
+                    double tau_fac, double tau_rec, double dt, double[:, :, ::1] ring):
+    """NEST's tsodyks_synapse (variant 1) / tsodyks2_synapse (variant 2): the state x, y, u,
+    t_last depends only on the source's spike train (every synapse of the projection starts
+    from the same values), so it is kept once per source and updated once per spike; each
+    synapse delivers weight * factor (tsodyks: u x after the jump; tsodyks2: x u after
+    the update). The weights are not changed."""
+    cdef int64_t ring_len = ring.shape[0]
+    cdef int64_t n_src = x.shape[0]
+    cdef int64_t k, syn, gid, s, t, lag
+    cdef int64_t prev_s = -1, prev_t = -1
+    cdef double h, Puu, Pyy, Pzz, Pxy, Pxz, z, factor = 0.0, w, x_decay, u_decay
+    with nogil:
+        for k in range(n_spikes):
+            gid = <int64_t>(spike_keys[k] & 0xffffffffULL)
+            s = gid - source_offset
+            if s < 0 or s >= n_src:
+                continue
+            lag = <int64_t>(spike_keys[k] >> 32)
+            t = epoch_first_step + lag + 1
+            if not (s == prev_s and t == prev_t):
+                # one update per source and step (a parrot's multiplicity: one event)
+                h = <double>t * dt - <double>t_last[s] * dt
+                if variant == 1:
+                    Puu = 0.0 if tau_fac == 0.0 else exp(-h / tau_fac)
+                    Pyy = exp(-h / tau_psc)
+                    Pzz = exp(-h / tau_rec)
+                    Pxy = ((Pzz - 1.0) * tau_rec - (Pyy - 1.0) * tau_psc) / (tau_psc - tau_rec)
+                    Pxz = 1.0 - Pzz
+                    z = 1.0 - x[s] - y[s]
+                    u[s] *= Puu
+                    x[s] += Pxy * y[s] + Pxz * z
+                    y[s] *= Pyy
+                    u[s] += U * (1.0 - u[s])
+                    factor = u[s] * x[s]
+                    x[s] -= factor
+                    y[s] += factor
+                else:
+                    if t_last[s] > 0:
+                        # NEST 3.10: the first spike sends with the initial x, u; each
+                        # later one first advances x, u over the interval since the last
+                        x_decay = exp(-h / tau_rec)
+                        u_decay = 0.0 if tau_fac < 1.0e-10 else exp(-h / tau_fac)
+                        x[s] = 1. + (x[s] - x[s] * u[s] - 1.) * x_decay
+                        u[s] = U + u[s] * (1. - U) * u_decay
+                    factor = x[s] * u[s]
+                t_last[s] = t
+                prev_s = s
+                prev_t = t
+            for syn in range(row_ptr[gid], row_ptr[gid + 1]):
+                if variant == 1:
+                    w = factor * weights[syn]
+                else:
+                    w = weights[syn] * factor
+                ring[(epoch_first_step + lag + delay_steps[syn]) % ring_len,
+                     targets[syn], w < 0.0] += w

@@ -66,7 +66,8 @@ class Engine:
 
     def _prune_bound(self) -> int:
         """Post spikes at or before this step are outside every plastic synapse's window."""
-        lowest = min((int(p.t_last.min()) for p in self.network.plastic if p.t_last.size),
+        lowest = min((int(p.t_last.min()) for p in self.network.plastic
+                      if p.t_last.size and p.uses_post_trace),
                      default=0)
         return lowest - self.max_delay_steps
 
@@ -75,6 +76,24 @@ class Engine:
         history = net.post_history
         for proj in net.plastic:
             p = proj.params
+            if proj.model in ("tsodyks_synapse", "tsodyks2_synapse"):
+                tso = proj.model == "tsodyks_synapse"
+                x, u = proj.presyn["x"], proj.presyn["u"]
+                y = proj.presyn["y"] if tso else x
+                stdp.deliver_tsodyks(received, received.shape[0], self.step, proj.row_ptr,
+                                     proj.target, proj.weight, proj.delay_steps,
+                                     proj.source_offset, x, y, u, proj.t_last,
+                                     1 if tso else 2, p["U"], p.get("tau_psc", 1.0),
+                                     p["tau_fac"], p["tau_rec"], self.dt, self.ring)
+                continue
+            if proj.model == "stdp_pl_synapse_hom":
+                stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
+                                  proj.target, proj.weight, proj.delay_steps,
+                                  proj.source_offset, proj.kplus, proj.t_last, history.step,
+                                  history.k, history.head, history.count, history.tau_minus,
+                                  self.dt, p["tau_plus"], p["lambda"], p["alpha"], p["mu"],
+                                  1.0, 1.0, self.ring, 1)
+                continue
             stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
                               proj.target, proj.weight, proj.delay_steps, proj.source_offset,
                               proj.kplus, proj.t_last, history.step, history.k,
@@ -94,10 +113,11 @@ class Engine:
             out[f"p{proj.index}/target_gid"] = tgt_gids
             out[f"p{proj.index}/source_gid"] = src_gids
             out[f"p{proj.index}/weight"] = proj.weight[order]
-            out[f"p{proj.index}/kplus"] = proj.kplus
-            out[f"p{proj.index}/t_last"] = proj.t_last
-        count, steps, ks = net.post_history.export()
-        out["post/count"], out["post/step"], out["post/k"] = count, steps, ks
+            for name, values in proj.per_source().items():
+                out[f"p{proj.index}/{name}"] = values
+        if net.post_history is not None:
+            count, steps, ks = net.post_history.export()
+            out["post/count"], out["post/step"], out["post/k"] = count, steps, ks
         return out
 
     def restore_plastic(self, saved: dict, local_index_of) -> None:
@@ -115,12 +135,13 @@ class Engine:
                 raise ValueError(f"checkpoint's synapses of projection {proj.index} differ "
                                  "from the rebuilt network")
             proj.weight[order] = entry["weight"][by_target]
-            if entry["kplus"].shape != proj.kplus.shape:
-                raise ValueError(f"checkpoint's traces of projection {proj.index} differ")
-            proj.kplus[:] = entry["kplus"]
-            proj.t_last[:] = entry["t_last"]
+            for name, values in proj.per_source().items():
+                if name not in entry or entry[name].shape != values.shape:
+                    raise ValueError(f"checkpoint's per-source state {name} of projection "
+                                     f"{proj.index} differs")
+                values[:] = entry[name]
         post = saved["post"]
-        if post is not None:
+        if post is not None and net.post_history is not None:
             net.post_history.load(np.asarray(local_index_of(post["gids"]), dtype=np.int64),
                                   post["count"], post["step"], post["k"])
 
@@ -205,9 +226,10 @@ class Engine:
                 # this epoch's own spikes into the post histories (the windows of spikes
                 # delivered now end at or before this epoch's first step)
                 self._deliver_plastic(received)
-                net.post_history.record(self.spike_keys, emitted, self.step,
-                                        self.max_delay_steps + self.min_delay_steps,
-                                        self._prune_bound)
+                if net.post_history is not None:
+                    net.post_history.record(self.spike_keys, emitted, self.step,
+                                            self.max_delay_steps + self.min_delay_steps,
+                                            self._prune_bound)
             t3 = clock()
             if self.recorder is not None:
                 self.recorder.record(received, self.step)

@@ -141,8 +141,9 @@ def read_plastic(path: str, manifest: dict, owns) -> dict:
 
     Shard layout under /plastic: per projection `p<index>/` the synapses onto the shard's
     neurons sorted by target gid (each target's synapses in CSR order: `target_gid`,
-    `source_gid`, `weight`) and, in every shard alike, the per-source traces `kplus`,
-    `t_last`; `post/count` per shard neuron (gid order of /gids) with `post/step`,
+    `source_gid`, `weight`) and, in every shard alike, the per-source state (`t_last`;
+    `kplus` for STDP models; `x`, `y`, `u` for tsodyks_synapse, `x`, `u` for
+    tsodyks2_synapse); `post/count` per shard neuron (gid order of /gids) with `post/step`,
     `post/k` concatenated. Returns {"projections": {index: {target_gid, source_gid,
     weight, kplus, t_last}}, "post": {gids, count, step, k}} (empty when none saved)."""
     import h5py
@@ -161,7 +162,8 @@ def read_plastic(path: str, manifest: dict, owns) -> dict:
                 mine = owns(tgt)
                 entry = projections.setdefault(index, {
                     "target_gid": [], "source_gid": [], "weight": [],
-                    "kplus": proj["kplus"][()], "t_last": proj["t_last"][()]})
+                    **{key: proj[key][()] for key in proj
+                       if key not in ("target_gid", "source_gid", "weight")}})
                 entry["target_gid"].append(tgt[mine])
                 entry["source_gid"].append(proj["source_gid"][()][mine])
                 entry["weight"].append(proj["weight"][()][mine])

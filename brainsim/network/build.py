@@ -209,7 +209,7 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     """Generate the incoming synapses of this rank's neurons in CSR by source gid: those
     of `projections` (default: every static projection; plastic ones have their own)."""
     if projections is None:
-        projections = [p for p in model.projections if not p.synapse_params]
+        projections = [p for p in model.projections if p.synapse_model == "static_synapse"]
     positions = all_positions(model) if positions is None else positions
     num_neurons = model.num_neurons
     empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
@@ -327,10 +327,15 @@ def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positio
     plastic = []
     archiving = np.zeros(local_gids.shape[0], dtype=np.uint8)
     for proj in model.projections:
-        if not proj.synapse_params:
+        if proj.synapse_model == "static_synapse":
             continue
         syn = build_synapses(model, partition, rank, positions, [proj])
         src = model.populations[proj.source]
+        stdp = proj.synapse_model in ("stdp_synapse", "stdp_pl_synapse_hom")
+        params = dict(proj.synapse_params)
+        presyn = {name: np.full(src.size, params[name], dtype=np.float64)
+                  for name in {"tsodyks_synapse": ("x", "y", "u"),
+                               "tsodyks2_synapse": ("x", "u")}.get(proj.synapse_model, ())}
         tgt = model.populations[proj.target]
         plastic.append(PlasticProjection(
             index=proj.index, source_offset=src.offset, source_size=src.size,
@@ -338,11 +343,13 @@ def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positio
             row_ptr=syn.row_ptr, target=syn.target, weight=syn.weight,
             delay_steps=syn.delay_steps, local_min_delay_steps=syn.local_min_delay_steps,
             local_max_delay_steps=syn.local_max_delay_steps,
-            kplus=np.zeros(src.size, dtype=np.float64),
-            t_last=np.zeros(src.size, dtype=np.int64)))
-        archiving[population_of_local == tgt.index] = 1
-    if not plastic:
-        return [], None
+            kplus=np.zeros(src.size if stdp else 0, dtype=np.float64),
+            t_last=np.zeros(src.size, dtype=np.int64), model=proj.synapse_model,
+            presyn=presyn))
+        if stdp:
+            archiving[population_of_local == tgt.index] = 1
+    if not any(p.uses_post_trace for p in plastic):
+        return plastic, None
     tau_minus = np.full(local_gids.shape[0], 20.0)
     for pop in model.populations:
         tau_minus[population_of_local == pop.index] = pop.params.get("tau_minus", 20.0)

@@ -1,4 +1,5 @@
-"""Plastic synapses (NEST's stdp_synapse): per-projection CSR, presynaptic traces and the
+"""Plastic synapses (NEST's stdp_synapse, stdp_pl_synapse_hom, tsodyks_synapse,
+tsodyks2_synapse): per-projection CSR, presynaptic traces and the
 postsynaptic spike histories, all flat arrays (DESIGN §2.6, §4).
 
 - Each plastic projection has its own CSR by source gid (row order: target, k, as the
@@ -9,6 +10,9 @@ postsynaptic spike histories, all flat arrays (DESIGN §2.6, §4).
   Kplus = 0, t_last = 0), so they are stored once per source of the projection. Every rank
   receives every spike and updates every source, so these arrays are identical on all
   ranks (a checkpoint stores them once).
+- tsodyks_synapse / tsodyks2_synapse: x, (y,) u and t_last evolve only with the
+  source's spikes from the projection's common initial values, so they are per source
+  too; the CSR weights stay constant (each spike delivers weight * u x).
 - PostHistory: per local neuron with plastic input, a ring of (stamp step, K_minus) of its
   own spikes, as NEST's ArchivingNode history. Entries are dropped once outside every
   synapse's window (at or before min(t_last) - max_delay, with a later entry older than
@@ -39,8 +43,23 @@ class PlasticProjection:
     delay_steps: np.ndarray    # uint16
     local_min_delay_steps: int
     local_max_delay_steps: int
-    kplus: np.ndarray          # float64 [source_size]
+    kplus: np.ndarray          # float64 [source_size] (STDP models; tsodyks: size 0)
     t_last: np.ndarray         # int64 [source_size], stamp step of the last spike (0: none)
+    model: str = "stdp_synapse"
+    # tsodyks_synapse (x, y, u) / tsodyks2_synapse (x, u): float64 [source_size] each
+    presyn: dict = None
+
+    @property
+    def uses_post_trace(self) -> bool:
+        return self.model in ("stdp_synapse", "stdp_pl_synapse_hom")
+
+    def per_source(self) -> dict:
+        """Per-source state arrays by checkpoint name (identical on every rank)."""
+        out = {"t_last": self.t_last}
+        if self.uses_post_trace:
+            out["kplus"] = self.kplus
+        out.update(self.presyn or {})
+        return out
 
     @property
     def num_synapses(self) -> int:

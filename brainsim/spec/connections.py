@@ -32,13 +32,24 @@ KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
                "constant": ("kernel", "p_center")}
 MASK_KEYS = {"circular": ("radius",), "rectangular": ("lower_left", "upper_right")}
 SYNAPSE_KEYS = ("model", "weight", "delay", "params")
-SYNAPSE_MODELS = ("static_synapse", "stdp_synapse")
+SYNAPSE_MODELS = ("static_synapse", "stdp_synapse", "stdp_pl_synapse_hom", "tsodyks_synapse",
+                  "tsodyks2_synapse")
 # NEST 3.10 stdp_synapse parameters and defaults (models/stdp_synapse.h); tau_minus belongs
 # to the postsynaptic neuron, as in NEST.
 STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0,
                  "mu_minus": 1.0, "Wmax": 100.0}
 STDP_UNITS = {"tau_plus": "ms"}
 STDP_TARGET_MODELS = ("iaf_psc_exp", "iaf_psc_alpha", "iaf_psc_delta", "parrot_neuron")
+# NEST 3.10 stdp_pl_synapse_hom common properties (models/stdp_pl_synapse_hom.h).
+STDP_PL_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.1, "alpha": 1.0, "mu": 0.4}
+# NEST 3.10 tsodyks_synapse / tsodyks2_synapse parameters and initial state (U, tau_*;
+# x, y, u initial values, the same for every synapse of the projection).
+TSODYKS_DEFAULTS = {"U": 0.5, "tau_psc": 3.0, "tau_fac": 0.0, "tau_rec": 800.0,
+                    "x": 1.0, "y": 0.0, "u": 0.0}
+TSODYKS2_DEFAULTS = {"U": 0.5, "u": 0.5, "x": 1.0, "tau_rec": 800.0, "tau_fac": 0.0}
+SYNAPSE_DEFAULTS = {"stdp_synapse": STDP_DEFAULTS, "stdp_pl_synapse_hom": STDP_PL_DEFAULTS,
+                    "tsodyks_synapse": TSODYKS_DEFAULTS, "tsodyks2_synapse": TSODYKS2_DEFAULTS}
+STDP_MODELS = ("stdp_synapse", "stdp_pl_synapse_hom")   # with a postsynaptic trace
 
 
 def read_synapse_params(ck: Checker, syn: dict, sp, synapse_model: str, tgt) -> tuple:
@@ -48,20 +59,27 @@ def read_synapse_params(ck: Checker, syn: dict, sp, synapse_model: str, tgt) -> 
             ck.fail(sp + ("params",), "params for static_synapse",
                     "no params (static_synapse has none)")
         return ()
-    if tgt.model.name not in STDP_TARGET_MODELS:
-        ck.fail(sp + ("model",), f"stdp_synapse onto {tgt.model.name}",
+    if synapse_model in STDP_MODELS and tgt.model.name not in STDP_TARGET_MODELS:
+        ck.fail(sp + ("model",), f"{synapse_model} onto {tgt.model.name}",
                 "a target model among " + ", ".join(STDP_TARGET_MODELS))
     pp = sp + ("params",)
-    raw = ck.mapping(syn.get("params") or {}, pp, tuple(STDP_DEFAULTS))
+    defaults = SYNAPSE_DEFAULTS[synapse_model]
+    raw = ck.mapping(syn.get("params") or {}, pp, tuple(defaults))
     values = {}
-    for name, default in STDP_DEFAULTS.items():
-        values[name] = ck.number(raw, name, pp, default=default,
-                                 unit=STDP_UNITS.get(name, ""),
-                                 above=0.0 if name == "tau_plus" else None,
+    for name, default in defaults.items():
+        tau = name.startswith("tau_")
+        values[name] = ck.number(raw, name, pp, default=default, unit="ms" if tau else "",
+                                 above=0.0 if tau and name != "tau_fac" else None,
                                  minimum=0.0 if name in ("lambda", "alpha", "mu_plus",
-                                                         "mu_minus") else None)
-    if values["Wmax"] == 0.0:
+                                                         "mu_minus", "mu", "tau_fac", "U",
+                                                         "u", "x", "y") else None,
+                                 maximum=1.0 if name in ("U",) or (
+                                     name == "u" and synapse_model == "tsodyks2_synapse")
+                                 else None)
+    if synapse_model == "stdp_synapse" and values["Wmax"] == 0.0:
         ck.fail(pp + ("Wmax",), "Wmax = 0", "a nonzero Wmax (same sign as the weight)")
+    if synapse_model == "tsodyks_synapse" and values["x"] + values["y"] > 1.0:
+        ck.fail(pp, f"x + y = {values['x'] + values['y']}", "x + y <= 1 (NEST)")
     return tuple(sorted(values.items()))
 POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop")
 DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
@@ -425,7 +443,12 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                                   choices=SYNAPSE_MODELS)
         synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
         weight_full = read_weight(ck, syn, sp, tgt)
-        if synapse_params:
+        if synapse_model == "stdp_pl_synapse_hom":
+            w_dist = sc.weight(weight_full)
+            if w_dist.kind == "constant" and w_dist.value < 0:
+                ck.fail(sp + ("weight",), f"weight {w_dist.value}",
+                        "a weight >= 0 (stdp_pl_synapse_hom: w ** mu)")
+        if synapse_model == "stdp_synapse":
             wmax = dict(synapse_params)["Wmax"]
             w_dist = sc.weight(weight_full)
             if w_dist.kind == "constant" and (w_dist.value >= 0) != (wmax >= 0):
