@@ -15,8 +15,23 @@ from typing import Mapping
 
 MAX_LENGTH = 1000
 
+def _psc_per_psp_exp(C_m, tau_m, tau_syn):
+    from .neuron_models import psc_over_psp
+    return psc_over_psp(C_m, tau_m, tau_syn)
+
+
+def _psc_per_psp_alpha(C_m, tau_m, tau_syn):
+    from .neuron_models import psc_over_psp_alpha
+    return psc_over_psp_alpha(C_m, tau_m, tau_syn)
+
+
+# name -> (function, number of arguments or None for any). psc_per_psp_exp/alpha(C_m pF,
+# tau_m ms, tau_syn ms): PSC amplitude (pA) per mV of peak PSP, the conversions that
+# `unit: mV` weights use, for models that need the current itself (e.g. a threshold rate).
 FUNCTIONS = {"exp": (math.exp, 1), "log": (math.log, 1), "sqrt": (math.sqrt, 1),
-             "abs": (abs, 1), "min": (min, None), "max": (max, None)}
+             "abs": (abs, 1), "min": (min, None), "max": (max, None),
+             "psc_per_psp_exp": (_psc_per_psp_exp, 3),
+             "psc_per_psp_alpha": (_psc_per_psp_alpha, 3)}
 
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
            ast.Div: operator.truediv, ast.Pow: operator.pow}
