@@ -24,8 +24,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-MODELS = {"pd14": "models/potjans_diesmann_2014.yaml", "brunel": "models/brunel_2000.yaml"}
-NEST_SCRIPTS = {"pd14": "nest_side/pd14_nest.py", "brunel": "nest_side/brunel_nest.py"}
+MODELS = {"pd14": "models/potjans_diesmann_2014.yaml", "brunel": "models/brunel_2000.yaml",
+          "hpc": "models/hpc_benchmark.yaml"}
+NEST_SCRIPTS = {"pd14": "nest_side/pd14_nest.py", "brunel": "nest_side/brunel_nest.py",
+                "hpc": "nest_side/hpc_benchmark_nest.py"}
+SCALED = ("pd14", "hpc")
 
 
 def mpiexec() -> str:
@@ -38,7 +41,7 @@ def run_brainsim(args, outdir: str) -> dict:
     overrides = ["--set", f"simulation.t_sim={args.t_presim + args.t_sim}",
                  "--set", f"simulation.warmup={args.t_presim}",
                  "--set", f"simulation.seed={args.seed}"]
-    if args.model == "pd14":
+    if args.model in SCALED:
         overrides += ["--set", f"scale={args.scale}"]
     command = [mpiexec(), "-n", str(args.ranks), sys.executable, "-m", "brainsim", "run",
                os.path.join(REPO, MODELS[args.model]), "-o", outdir, "--overwrite",
@@ -73,7 +76,7 @@ def find_nest_python(args) -> str | None:
 def run_nest(args, python: str) -> dict:
     command = [python, os.path.join(HERE, NEST_SCRIPTS[args.model]), "--threads",
                str(args.ranks), "--t-sim", str(args.t_sim), "--seed", str(args.seed)]
-    if args.model == "pd14":
+    if args.model in SCALED:
         command += ["--scale", str(args.scale), "--t-presim", str(args.t_presim)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     if done.returncode != 0:
@@ -180,7 +183,7 @@ def main() -> None:
                 nest_runs.append(run_nest(args, nest_python))
     brainsim = summarise(brainsim_runs)
     nest = summarise(nest_runs) if nest_runs else None
-    scale = f" scale {args.scale:g}" if args.model == "pd14" else ""
+    scale = f" scale {args.scale:g}" if args.model in SCALED else ""
     heading = (f"### {args.model}{scale}, {args.ranks} ranks/threads, "
                f"{args.t_presim:g} + {args.t_sim:g} ms, seed {args.seed}, "
                f"median of {args.repeats}\n"
