@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--t-presim", type=float, default=50.0)
     ap.add_argument("--t-sim", type=float, default=250.0)
     ap.add_argument("--seed", type=int, default=55)
+    ap.add_argument("--static", action="store_true", help="static E->E synapses (no STDP)")
     args = ap.parse_args()
     import nest
     nest.ResetKernel()
@@ -67,7 +68,8 @@ def main():
     conn = {"rule": "fixed_indegree", "allow_autapses": False, "allow_multapses": True}
     nest.Connect(noise, e + i, "all_to_all", {"weight": je_pa, "delay": DELAY})
     nest.Connect(e, e, dict(conn, indegree=ce),
-                 {"synapse_model": "stdp_pl_synapse_hom", "weight": je_pa, "delay": DELAY})
+                 {"synapse_model": "static_synapse" if args.static else "stdp_pl_synapse_hom",
+                  "weight": je_pa, "delay": DELAY})
     nest.Connect(i, e, dict(conn, indegree=ci), {"weight": G * je_pa, "delay": DELAY})
     nest.Connect(e, i, dict(conn, indegree=ce), {"weight": je_pa, "delay": DELAY})
     nest.Connect(i, i, dict(conn, indegree=ci), {"weight": G * je_pa, "delay": DELAY})
