@@ -30,3 +30,18 @@ def run_brainsim(args: list[str], ranks: int | None = None, timeout: float = 300
     """Run `brainsim ARGS` (under mpiexec -n ranks if given) and capture its output."""
     return subprocess.run(brainsim_command(args, ranks), capture_output=True, text=True,
                           timeout=timeout, cwd=cwd or REPO)
+
+
+def run_ok(args: list[str], ranks: int | None = None, timeout: float = 300):
+    """run_brainsim, asserting exit status 0 (the output is shown when it is not)."""
+    done = run_brainsim(args, ranks=ranks, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def spike_bytes(outdir) -> dict[str, bytes]:
+    """Every spike dataset of OUTDIR/spikes.h5 as bytes, for byte-for-byte comparisons."""
+    import h5py
+    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
+        return {f"{name}/{column}": f["spikes"][name][column][()].tobytes()
+                for name in f["spikes"] for column in ("timestamps", "node_ids")}

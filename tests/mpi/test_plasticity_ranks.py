@@ -13,16 +13,10 @@ import pytest
 from brainsim.network.build import build_local_network
 from brainsim.network.partition import make_partition
 from brainsim.spec import load_model
-from cli_runner import DATA, run_brainsim
+from cli_runner import DATA, run_ok as run, spike_bytes
 
 MODEL = os.path.join(DATA, "plasticity_network.yaml")
 PER_SOURCE = {0: ("kplus", "t_last"), 1: ("x", "u", "t_last"), 2: ("x", "y", "u", "t_last")}
-
-
-def spike_bytes(outdir: str) -> dict:
-    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
-        return {f"{name}/{column}": f["spikes"][name][column][()].tobytes()
-                for name in f["spikes"] for column in ("timestamps", "node_ids")}
 
 
 def final_plastic(outdir: str) -> dict:
@@ -47,12 +41,6 @@ def final_plastic(outdir: str) -> dict:
         for key in names:
             out[f"{index}/{key}"] = parts[f"{index}/{key}"]
     return out
-
-
-def run(args, ranks):
-    done = run_brainsim(args, ranks=ranks, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import os
 
-import h5py
 import numpy as np
 import pytest
 
-from cli_runner import DATA, run_brainsim
+from cli_runner import DATA, run_brainsim, spike_bytes
 
 MODEL = os.path.join(DATA, "small_network.yaml")
-
-
-def spike_bytes(outdir: str) -> dict[str, bytes]:
-    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
-        return {f"{name}/{column}": f["spikes"][name][column][()].tobytes()
-                for name in f["spikes"] for column in ("timestamps", "node_ids")}
 
 
 @pytest.fixture(scope="module")

@@ -17,15 +17,9 @@ from brainsim.network.inputs import ms_to_steps
 from brainsim.network.partition import make_partition
 from brainsim.network.plasticity import PostHistory
 from brainsim.spec import load_model
-from cli_runner import DATA, run_brainsim
+from cli_runner import DATA, run_ok as run, spike_bytes
 
 MODEL = os.path.join(DATA, "stdp_network.yaml")
-
-
-def spike_bytes(outdir: str) -> dict:
-    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as f:
-        return {f"{name}/{column}": f["spikes"][name][column][()].tobytes()
-                for name in f["spikes"] for column in ("timestamps", "node_ids")}
 
 
 def final_plastic(outdir: str) -> dict:
@@ -45,12 +39,6 @@ def final_plastic(outdir: str) -> dict:
     return {"target": target[order], "source": np.concatenate(parts["source"])[order],
             "weight": np.concatenate(parts["weight"])[order], "kplus": parts["kplus"],
             "t_last": parts["t_last"]}
-
-
-def run(args, ranks):
-    done = run_brainsim(args, ranks=ranks, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done
 
 
 @pytest.fixture(scope="module")
