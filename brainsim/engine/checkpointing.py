@@ -134,7 +134,8 @@ class Checkpointer:
         path = None
         if self.comm.rank == 0:
             manifest = self._manifest(step, shards)
-            activity = getattr(self.engine.sampler, "population_activity", None)
+            sampler = self.engine.sampler
+            activity = sampler.population_activity if sampler is not None else None
             if activity is not None:
                 activity.save(os.path.join(files.temporary_dir(self.root, step),
                                            ACTIVITY_FILE))

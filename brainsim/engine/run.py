@@ -125,7 +125,6 @@ def _report_recording(model: ResolvedModel, network, comm, output_dir: str,
     if not model.recording.state and activity is None:
         return None, None
     sampler = StateSampler(model, network, comm, activity)
-    sampler.population_activity = activity
     if comm.rank != 0:
         return sampler, None
     from brainsim.io.report_segments import ReportSegments, report_file_name
@@ -180,7 +179,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     sampler, report_writers = _report_recording(model, network, comm, output_dir, resume)
     engine = Engine(network, comm, sim.seed, sim.dt, recorder=recorder, sampler=sampler,
                     report_writers=report_writers)
-    activity = getattr(sampler, "population_activity", None)
+    activity = sampler.population_activity if sampler is not None else None
     if activity is not None and comm.rank == 0:
         recorder.activity = activity
         if resume is not None and resume.manifest.get("population_activity"):

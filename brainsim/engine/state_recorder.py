@@ -50,6 +50,7 @@ class StateSampler:
     def __init__(self, model, network, comm, activity=None):
         self.comm = comm
         self.network = network
+        self.population_activity = activity     # spike counts and means, or None
         self.activity = activity if activity is not None and activity.records_mean else None
         dt = model.simulation.dt
         self.probes: list[Probe] = []
