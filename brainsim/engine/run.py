@@ -211,7 +211,10 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         "rank": comm.rank, "host": socket.gethostname(), "num_neurons": network.num_local,
         "num_synapses": network.synapses.num_synapses
         + sum(p.num_synapses for p in network.plastic),
-        "synapse_bytes": network.synapses.nbytes, "peak_rss_mib": peak_rss_mib(),
+        "synapse_bytes": network.synapses.nbytes + sum(
+            sum(a.nbytes for a in (p.row_ptr, p.target, p.weight, p.delay_steps))
+            for p in network.plastic),
+        "peak_rss_mib": peak_rss_mib(),
         "rss_before_build_mib": rss_before_build_mib,
         "build_s": network.build_seconds, "phase_s": engine.timings})
     if comm.rank != 0:
