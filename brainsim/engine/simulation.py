@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from cython_kernels import delivery, stdp
+from cython_kernels import delivery, short_term, stdp
 from brainsim.network.build import LocalNetwork
 
 
@@ -45,6 +45,8 @@ class Engine:
         has_noise = network.noise is not None and network.noise.active
         self.noise_currents = np.zeros((self.min_delay_steps if has_noise else 0,
                                         network.num_local), dtype=np.float64)
+        # memo of shared STDP terms per delivery call (allocated once, not per epoch)
+        self._stdp_cache = stdp.DeliveryCache(network.num_local)
         self.timings = {"update": 0.0, "exchange": 0.0, "deliver": 0.0, "record": 0.0}
 
     def _global_delay_extent(self, synapses) -> tuple[int, int]:
@@ -80,11 +82,11 @@ class Engine:
                 tso = proj.model == "tsodyks_synapse"
                 x, u = proj.presyn["x"], proj.presyn["u"]
                 y = proj.presyn["y"] if tso else x
-                stdp.deliver_tsodyks(received, received.shape[0], self.step, proj.row_ptr,
-                                     proj.target, proj.weight, proj.delay_steps,
-                                     proj.source_offset, x, y, u, proj.t_last,
-                                     1 if tso else 2, p["U"], p.get("tau_psc", 1.0),
-                                     p["tau_fac"], p["tau_rec"], self.dt, self.ring)
+                short_term.deliver_tsodyks(
+                    received, received.shape[0], self.step, proj.row_ptr, proj.target,
+                    proj.weight, proj.delay_steps, proj.source_offset, x, y, u, proj.t_last,
+                    1 if tso else 2, p["U"], p.get("tau_psc", 1.0), p["tau_fac"],
+                    p["tau_rec"], self.dt, self.ring)
                 continue
             if proj.model == "stdp_pl_synapse_hom":
                 stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
@@ -92,14 +94,14 @@ class Engine:
                                   proj.source_offset, proj.kplus, proj.t_last, history.step,
                                   history.k, history.head, history.count, history.tau_minus,
                                   self.dt, p["tau_plus"], p["lambda"], p["alpha"], p["mu"],
-                                  1.0, 1.0, self.ring, 1)
+                                  1.0, 1.0, self.ring, self._stdp_cache, 1)
                 continue
             stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
                               proj.target, proj.weight, proj.delay_steps, proj.source_offset,
                               proj.kplus, proj.t_last, history.step, history.k,
                               history.head, history.count, history.tau_minus, self.dt,
                               p["tau_plus"], p["lambda"], p["alpha"], p["mu_plus"],
-                              p["mu_minus"], p["Wmax"], self.ring)
+                              p["mu_minus"], p["Wmax"], self.ring, self._stdp_cache)
 
     def plastic_state(self) -> dict | None:
         """Plastic weights (by target gid, each target's synapses in CSR order), per-source
