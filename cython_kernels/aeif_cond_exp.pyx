@@ -29,12 +29,7 @@ The I_stim of the ODE in step s is i_0 + i_ext[s - first, i] when i_ext has rows
 from libc.math cimport exp
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
-from cython_kernels.inputs cimport (
-    Workspace, workspace_alloc, workspace_free, prepare_inputs,
-    poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
-    check_external_current,
-)
-from cython_kernels.inputs import NO_EXTERNAL_CURRENT
+from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, evolve_apply
 
@@ -66,7 +61,11 @@ cdef void rhs(const double* y, double* f, const OdeArgs* a) noexcept nogil:
     f[3] = (p[AEIF_A] * (V - p[AEIF_E_L]) - w) / p[AEIF_TAU_W]
 
 
-cdef int64_t update_core(
+cdef enum:
+    AEIF_UNSTABLE = 1      # update_core's status: NEST's NumericalInstability
+
+
+cdef int update_core(
         const int64_t[:] seg_begin, const int64_t[:] seg_end,
         const double[:, ::1] seg_params,     # IN  per segment, columns AeifCondExpParam
         double[::1] V_m,                     # IN/OUT mV rel. E_L
@@ -78,42 +77,21 @@ cdef int64_t update_core(
         double[::1] ode_h,                   # IN/OUT ms, RKF45 step size (0: not started)
         double[:, :, ::1] ring,              # IN/OUT (ring_len, n_local, 2) nS, slots read are cleared
         const int64_t[:] local_gids,
-        const int64_t[:] poisson_seg, const int64_t[:] poisson_item,
-        const double[:] poisson_weight, const int64_t[:] poisson_delay_steps,
-        const int64_t[:] poisson_first_step, const int64_t[:] poisson_stop_step,
-        const double[:, ::1] poisson_cdf, const int64_t[:] poisson_table_len,
-        const double[:] poisson_lambda,
-        const int64_t[:] dc_seg, const double[:] dc_amplitude,
-        const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
+        Workspace* ws,                       # IN  the plan's inputs and scratch for this call
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        SpikeSink* out,                      # OUT (lag << 32) | gid, neuron-major order
         const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
-    """Returns the number of spikes, or -1 (out of memory), -2 (bad segment index),
-    -3 (spike_keys full), -4 (numerical instability)."""
-    cdef Py_ssize_t n_seg = seg_begin.shape[0]
-    cdef int64_t capacity = spike_keys.shape[0]
-    cdef Workspace ws
-    if workspace_alloc(&ws, poisson_seg.shape[0], dc_seg.shape[0], n_seg, n_steps) != 0:
-        return -1
-    if prepare_inputs(poisson_seg, poisson_item, poisson_weight, poisson_delay_steps,
-                      poisson_first_step, poisson_stop_step, poisson_cdf, poisson_table_len,
-                      poisson_lambda, dc_seg, dc_amplitude, dc_first_step, dc_stop_step,
-                      n_seg, first_step, n_steps, ws.order, ws.dc_ptr, ws.p_ptr, ws.entries,
-                      ws.dc_current) != 0:
-        workspace_free(&ws)
-        return -2
-    cdef poisson_batch_fn batch = brainsim_pick_poisson_batch()
+    """Returns 0, or AEIF_UNSTABLE (the neurons from the unstable one on are not updated)."""
     cdef double y[4]
     cdef OdeArgs args
     cdef double h, t, dt, E_L, V_spike, V_reset, b_jump, tol
     cdef int32_t r, refractory_counts
     cdef int64_t seg, b, i, j
-    cdef int64_t n_spikes = 0
     cdef int nb, lane
     cdef const double* dc
     cdef double i0
     cdef bint has_ext = i_ext.shape[0] > 0
-    for seg in range(n_seg):
+    for seg in range(ws.n_seg):
         args.p = &seg_params[seg, 0]
         E_L = args.p[AEIF_E_L]
         V_spike = args.p[AEIF_V_SPIKE]
@@ -126,8 +104,7 @@ cdef int64_t update_core(
         b = seg_begin[seg]
         while b < seg_end[seg]:
             nb = <int>(seg_end[seg] - b if seg_end[seg] - b < ws.nb_max else ws.nb_max)
-            gather_block(ring, local_gids, b, nb, first_step, n_steps, &ws, batch, seed,
-                         ws.entries + ws.p_ptr[seg], ws.p_ptr[seg + 1] - ws.p_ptr[seg])
+            gather_block(ring, local_gids, b, nb, first_step, n_steps, ws, seed, seg)
             for lane in range(nb):
                 i = b + lane
                 y[0] = V_m[i] + E_L
@@ -146,20 +123,15 @@ cdef int64_t update_core(
                         args.refractory = r
                         evolve_apply(rhs, &args, 4, &t, dt, &h, y, tol, tol, 0.0, 1.0)
                         if y[0] < -1e3 or y[3] < -1e6 or y[3] > 1e6:
-                            workspace_free(&ws)
-                            return -4
+                            return AEIF_UNSTABLE
                         if r > 0:
                             y[0] = V_reset
                         elif y[0] >= V_spike:
                             y[0] = V_reset
                             y[3] = y[3] + b_jump
                             r = refractory_counts + 1 if refractory_counts > 0 else 0
-                            if n_spikes == capacity:
-                                workspace_free(&ws)
-                                return -3
-                            spike_keys[n_spikes] = ((<uint64_t>j << 32)
-                                                    | <uint64_t>local_gids[i])
-                            n_spikes += 1
+                            # t_ref = 0 allows several spikes in one step: the sink grows
+                            emit_spike(out, (<uint64_t>j << 32) | <uint64_t>local_gids[i])
                     if r > 0:
                         r -= 1
                     y[1] = y[1] + ws.ex[j * nb + lane]
@@ -173,8 +145,7 @@ cdef int64_t update_core(
                 refractory[i] = r
                 ode_h[i] = h
             b += nb
-    workspace_free(&ws)
-    return n_spikes
+    return 0
 
 
 def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not None,
@@ -184,24 +155,15 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            int32_t[::1] refractory not None, double[::1] ode_h not None,
            double[:, :, ::1] ring not None,
            const int64_t[:] local_gids not None,
-           const int64_t[:] poisson_seg not None, const int64_t[:] poisson_item not None,
-           const double[:] poisson_weight not None,
-           const int64_t[:] poisson_delay_steps not None,
-           const int64_t[:] poisson_first_step not None,
-           const int64_t[:] poisson_stop_step not None,
-           const double[:, ::1] poisson_cdf not None,
-           const int64_t[:] poisson_table_len not None,
-           const double[:] poisson_lambda not None,
-           const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
-           const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
-           int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None,
-           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
+           InputPlan plan not None, int64_t first_step, int64_t n_steps, uint64_t seed,
+           uint64_t[::1] spike_keys not None, i_ext=None):
     """Advance all aeif_cond_exp neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: AeifCondExpParam (aeif_cond_exp.pxd). State: V_m (mV rel. E_L),
     g_ex, g_in (nS), w (pA), i_0 (pA), refractory (int32 steps), ode_h (ms). ``ring`` is
-    (ring_len, n_local, 2) in nS (channel 1 negative). Returns the number of spikes.
+    (ring_len, n_local, 2) in nS (channel 1 negative); Poisson weights in nS. Plan, i_ext
+    and spikes as in iaf_psc_exp.update; with t_ref = 0 a neuron may spike several times in
+    one step, so the spikes may exceed len(spike_keys) (see plan.spilled_keys()).
     """
     cdef Py_ssize_t n_local = V_m.shape[0]
     if not (g_ex.shape[0] == n_local and g_in.shape[0] == n_local and w.shape[0] == n_local
@@ -209,31 +171,15 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
             and ode_h.shape[0] == n_local):
         raise ValueError(f"V_m, g_ex, g_in, w, i_0, refractory, ode_h must all have "
                          f"n_local = {n_local} entries")
-    check_update_args(n_local, AEIF_NUM_PARAMS, seg_begin, seg_end, seg_params, ring,
-                      local_gids, poisson_seg, poisson_item, poisson_weight,
-                      poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
-                      poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                      dc_stop_step, first_step, n_steps, spike_keys.shape[0])
-    if i_ext is None:
-        i_ext = NO_EXTERNAL_CURRENT
-    check_external_current(i_ext, n_local, n_steps)
-    cdef int64_t n_spikes
+    cdef const double[:, ::1] ext = plan.begin(n_local, AEIF_NUM_PARAMS, seg_begin, seg_end,
+                                               seg_params, ring, local_gids, first_step,
+                                               n_steps, spike_keys, i_ext)
+    cdef int status
     with nogil:
-        n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, g_ex, g_in, w, i_0,
-                               refractory, ode_h, ring, local_gids, poisson_seg, poisson_item,
-                               poisson_weight, poisson_delay_steps, poisson_first_step,
-                               poisson_stop_step, poisson_cdf, poisson_table_len,
-                               poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
-    if n_spikes == -1:
-        raise MemoryError("aeif_cond_exp.update: no memory for the per-call input index")
-    if n_spikes == -2:
-        raise ValueError("aeif_cond_exp.update: an input's segment index is out of range")
-    if n_spikes == -3:
-        raise OverflowError(f"aeif_cond_exp.update: more than {spike_keys.shape[0]} spikes "
-                            "in one epoch (several spikes per step need t_ref > 0 or less "
-                            "input)")
-    if n_spikes == -4:
+        status = update_core(seg_begin, seg_end, seg_params, V_m, g_ex, g_in, w, i_0,
+                             refractory, ode_h, ring, local_gids, &plan.ws, first_step,
+                             n_steps, seed, &plan.sink, ext)
+    if status == AEIF_UNSTABLE:
         raise FloatingPointError("aeif_cond_exp.update: numerical instability (V_m < -1000 mV "
                                  "or |w| > 1e6 pA), as NEST's NumericalInstability")
-    return n_spikes
+    return plan.finish("aeif_cond_exp")

@@ -1,24 +1,35 @@
 # cython: language_level=3
-"""Gathering one block's synaptic input for an epoch (shared by the neuron kernels added
-after iaf_psc_exp / iaf_psc_delta, which do the same inline).
+"""Gathering one block's synaptic input for an epoch (shared by the neuron kernels).
 
-For the nb neurons b .. b+nb-1 and the epoch's n_steps steps, ``gather_block`` copies the
-ring slots (channel 0: weights >= 0, channel 1: weights < 0) into ex / inh
-([j * nb + lane]), clears those slots, then adds the segment's Poisson input entry by entry
-(count * weight into ex for weight >= 0, into inh otherwise), as iaf_psc_exp does.
+For the nb neurons b .. b+nb-1 of segment ``seg`` and the epoch's n_steps steps,
+``gather_block`` copies the ring slots (channel 0: weights >= 0, channel 1: weights < 0)
+into ws.ex / ws.inh ([j * nb + lane]), clears those slots, then adds the segment's Poisson
+input entry by entry (count * weight into ex for weight >= 0, into inh otherwise).
+``gather_block_summed`` (iaf_psc_delta) writes ring channel 0 + channel 1 into ws.ex and
+adds the Poisson terms of both signs to it, in entry order.
 """
 from libc.stdint cimport int64_t, uint32_t, uint64_t
 
-from cython_kernels.inputs cimport (
-    Workspace, PoissonEntry, add_poisson_block, poisson_batch_fn,
-)
+from cython_kernels.inputs cimport Workspace, add_poisson_block
+
+
+cdef inline void add_segment_poisson(const int64_t[:] local_gids, int64_t b, int nb,
+                                     int64_t first_step, int64_t n_steps, Workspace* ws,
+                                     uint64_t seed, int64_t seg, double* ex,
+                                     double* inh) noexcept nogil:
+    cdef int64_t q0 = ws.p_ptr[seg]
+    cdef int64_t q1 = ws.p_ptr[seg + 1]
+    cdef int lane
+    if q1 > q0:
+        for lane in range(nb):
+            ws.gids[lane] = <uint32_t>local_gids[b + lane]
+        add_poisson_block(ws.batch, seed, ws.entries + q0, q1 - q0, first_step, n_steps, nb,
+                          ws.gids, ex, inh, ws.u, ws.counts)
 
 
 cdef inline void gather_block(double[:, :, ::1] ring, const int64_t[:] local_gids,
                               int64_t b, int nb, int64_t first_step, int64_t n_steps,
-                              Workspace* ws, poisson_batch_fn batch, uint64_t seed,
-                              const PoissonEntry* entries,
-                              int64_t n_entries) noexcept nogil:
+                              Workspace* ws, uint64_t seed, int64_t seg) noexcept nogil:
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t slot = first_step % ring_len
     cdef int64_t j
@@ -34,8 +45,23 @@ cdef inline void gather_block(double[:, :, ::1] ring, const int64_t[:] local_gid
         slot += 1
         if slot == ring_len:
             slot = 0
-    if n_entries > 0:
+    add_segment_poisson(local_gids, b, nb, first_step, n_steps, ws, seed, seg, ex, inh)
+
+
+cdef inline void gather_block_summed(double[:, :, ::1] ring, const int64_t[:] local_gids,
+                                     int64_t b, int nb, int64_t first_step, int64_t n_steps,
+                                     Workspace* ws, uint64_t seed, int64_t seg) noexcept nogil:
+    cdef int64_t ring_len = ring.shape[0]
+    cdef int64_t slot = first_step % ring_len
+    cdef int64_t j
+    cdef int lane
+    cdef double* inp = ws.ex
+    for j in range(n_steps):
         for lane in range(nb):
-            ws.gids[lane] = <uint32_t>local_gids[b + lane]
-        add_poisson_block(batch, seed, entries, n_entries, first_step, n_steps, nb, ws.gids,
-                          ex, inh, ws.u, ws.counts)
+            inp[j * nb + lane] = ring[slot, b + lane, 0] + ring[slot, b + lane, 1]
+            ring[slot, b + lane, 0] = 0.0
+            ring[slot, b + lane, 1] = 0.0
+        slot += 1
+        if slot == ring_len:
+            slot = 0
+    add_segment_poisson(local_gids, b, nb, first_step, n_steps, ws, seed, seg, inp, inp)

@@ -25,16 +25,11 @@ import math
 from libc.math cimport exp, expm1, fabs
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
-from cython_kernels.inputs cimport (
-    Workspace, workspace_alloc, workspace_free, prepare_inputs,
-    poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
-    check_external_current,
-)
-from cython_kernels.inputs import NO_EXTERNAL_CURRENT
+from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 
 
-cdef int64_t update_core(
+cdef void update_core(
         const int64_t[:] seg_begin,          # IN  [begin, end) local index range per segment
         const int64_t[:] seg_end,            # IN
         const double[:, ::1] seg_params,     # IN  per segment, columns IafPscAlphaParam
@@ -47,29 +42,10 @@ cdef int64_t update_core(
         int32_t[::1] refractory,             # IN/OUT steps left
         double[:, :, ::1] ring,              # IN/OUT (ring_len, n_local, 2) pA, slots read are cleared
         const int64_t[:] local_gids,         # IN
-        const int64_t[:] poisson_seg, const int64_t[:] poisson_item,
-        const double[:] poisson_weight, const int64_t[:] poisson_delay_steps,
-        const int64_t[:] poisson_first_step, const int64_t[:] poisson_stop_step,
-        const double[:, ::1] poisson_cdf, const int64_t[:] poisson_table_len,
-        const double[:] poisson_lambda,
-        const int64_t[:] dc_seg, const double[:] dc_amplitude,
-        const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
+        Workspace* ws,                       # IN  the plan's inputs and scratch for this call
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        SpikeSink* out,                      # OUT (lag << 32) | gid, neuron-major order
         const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
-    """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index)."""
-    cdef Py_ssize_t n_seg = seg_begin.shape[0]
-    cdef Workspace ws
-    if workspace_alloc(&ws, poisson_seg.shape[0], dc_seg.shape[0], n_seg, n_steps) != 0:
-        return -1
-    if prepare_inputs(poisson_seg, poisson_item, poisson_weight, poisson_delay_steps,
-                      poisson_first_step, poisson_stop_step, poisson_cdf, poisson_table_len,
-                      poisson_lambda, dc_seg, dc_amplitude, dc_first_step, dc_stop_step,
-                      n_seg, first_step, n_steps, ws.order, ws.dc_ptr, ws.p_ptr, ws.entries,
-                      ws.dc_current) != 0:
-        workspace_free(&ws)
-        return -2
-    cdef poisson_batch_fn batch = brainsim_pick_poisson_batch()
     cdef double P11ex, P11in, P21ex, P21in, P30, P31ex, P32ex, P31in, P32in, expm1_tau_m
     cdef double epsc_init, ipsc_init, I_e, theta, V_reset, lower_bound
     cdef int32_t refractory_counts
@@ -77,11 +53,10 @@ cdef int64_t update_core(
     cdef bint has_ext = i_ext.shape[0] > 0
     cdef int32_t r
     cdef int64_t seg, b, i, j
-    cdef int64_t n_spikes = 0
     cdef int nb, lane
     cdef const double* dc
     cdef const double* row
-    for seg in range(n_seg):
+    for seg in range(ws.n_seg):
         row = &seg_params[seg, 0]
         P11ex = row[ALPHA_P11EX]
         P11in = row[ALPHA_P11IN]
@@ -104,8 +79,7 @@ cdef int64_t update_core(
         b = seg_begin[seg]
         while b < seg_end[seg]:
             nb = <int>(seg_end[seg] - b if seg_end[seg] - b < ws.nb_max else ws.nb_max)
-            gather_block(ring, local_gids, b, nb, first_step, n_steps, &ws, batch, seed,
-                         ws.entries + ws.p_ptr[seg], ws.p_ptr[seg + 1] - ws.p_ptr[seg])
+            gather_block(ring, local_gids, b, nb, first_step, n_steps, ws, seed, seg)
             for lane in range(nb):
                 i = b + lane
                 V = V_m[i]
@@ -132,8 +106,7 @@ cdef int64_t update_core(
                     if V >= theta:
                         r = refractory_counts
                         V = V_reset
-                        spike_keys[n_spikes] = (<uint64_t>j << 32) | <uint64_t>local_gids[i]
-                        n_spikes += 1
+                        emit_spike(out, (<uint64_t>j << 32) | <uint64_t>local_gids[i])
                     i0 = dc[j]
                 V_m[i] = V
                 i_syn_ex[i] = Iex
@@ -143,8 +116,6 @@ cdef int64_t update_core(
                 i_0[i] = i0
                 refractory[i] = r
             b += nb
-    workspace_free(&ws)
-    return n_spikes
 
 
 def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not None,
@@ -155,25 +126,14 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            int32_t[::1] refractory not None,
            double[:, :, ::1] ring not None,
            const int64_t[:] local_gids not None,
-           const int64_t[:] poisson_seg not None, const int64_t[:] poisson_item not None,
-           const double[:] poisson_weight not None,
-           const int64_t[:] poisson_delay_steps not None,
-           const int64_t[:] poisson_first_step not None,
-           const int64_t[:] poisson_stop_step not None,
-           const double[:, ::1] poisson_cdf not None,
-           const int64_t[:] poisson_table_len not None,
-           const double[:] poisson_lambda not None,
-           const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
-           const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
-           int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None,
-           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
+           InputPlan plan not None, int64_t first_step, int64_t n_steps, uint64_t seed,
+           uint64_t[::1] spike_keys not None, i_ext=None):
     """Advance all iaf_psc_alpha neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: see IafPscAlphaParam in iaf_psc_alpha.pxd (``segment_params``
     computes them). State: V_m (mV rel. E_L), i_syn_ex, i_syn_in (pA), di_syn_ex, di_syn_in
-    (pA/ms), i_0 (pA), refractory (int32 steps). ``ring`` is (ring_len, n_local, 2) in pA.
-    Spikes as in iaf_psc_exp.update; returns their number.
+    (pA/ms), i_0 (pA), refractory (int32 steps). ``ring`` is (ring_len, n_local, 2) in pA;
+    Poisson weights in pA. Plan, i_ext and spikes as in iaf_psc_exp.update.
     """
     cdef Py_ssize_t n_local = V_m.shape[0]
     if not (i_syn_ex.shape[0] == n_local and di_syn_ex.shape[0] == n_local
@@ -181,28 +141,14 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
             and i_0.shape[0] == n_local and refractory.shape[0] == n_local):
         raise ValueError(f"V_m, i_syn_ex, di_syn_ex, i_syn_in, di_syn_in, i_0, refractory "
                          f"must all have n_local = {n_local} entries")
-    check_update_args(n_local, ALPHA_NUM_PARAMS, seg_begin, seg_end, seg_params, ring,
-                      local_gids, poisson_seg, poisson_item, poisson_weight,
-                      poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
-                      poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                      dc_stop_step, first_step, n_steps, spike_keys.shape[0])
-    if i_ext is None:
-        i_ext = NO_EXTERNAL_CURRENT
-    check_external_current(i_ext, n_local, n_steps)
-    cdef int64_t n_spikes
+    cdef const double[:, ::1] ext = plan.begin(n_local, ALPHA_NUM_PARAMS, seg_begin, seg_end,
+                                               seg_params, ring, local_gids, first_step,
+                                               n_steps, spike_keys, i_ext)
     with nogil:
-        n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, di_syn_ex,
-                               i_syn_in, di_syn_in, i_0, refractory, ring, local_gids,
-                               poisson_seg, poisson_item, poisson_weight, poisson_delay_steps,
-                               poisson_first_step, poisson_stop_step, poisson_cdf,
-                               poisson_table_len, poisson_lambda, dc_seg, dc_amplitude,
-                               dc_first_step, dc_stop_step, first_step, n_steps, seed,
-                               spike_keys, i_ext)
-    if n_spikes == -1:
-        raise MemoryError("iaf_psc_alpha.update: no memory for the per-call input index")
-    if n_spikes < 0:
-        raise ValueError("iaf_psc_alpha.update: an input's segment index is out of range")
-    return n_spikes
+        update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, di_syn_ex, i_syn_in,
+                    di_syn_in, i_0, refractory, ring, local_gids, &plan.ws, first_step,
+                    n_steps, seed, &plan.sink, ext)
+    return plan.finish("iaf_psc_alpha")
 
 
 def propagators_alpha(double tau_syn, double tau_m, double c_m, double h):

@@ -2,6 +2,8 @@
 """NEST iaf_psc_exp: declarations (see iaf_psc_exp.pyx)."""
 from libc.stdint cimport int32_t, int64_t, uint64_t
 
+from cython_kernels.inputs cimport SpikeSink, Workspace
+
 # columns of seg_params
 cdef enum:  # IafPscExpParam
     EXP_P22 = 0
@@ -17,16 +19,9 @@ cdef enum:  # IafPscExpParam
     EXP_NUM_PARAMS = 10
 
 
-cdef int64_t update_core(
+cdef void update_core(
         const int64_t[:] seg_begin, const int64_t[:] seg_end, const double[:, ::1] seg_params,
         double[::1] V_m, double[::1] i_syn_ex, double[::1] i_syn_in, double[::1] i_0,
         int32_t[::1] refractory, double[:, :, ::1] ring, const int64_t[:] local_gids,
-        const int64_t[:] poisson_seg, const int64_t[:] poisson_item,
-        const double[:] poisson_weight, const int64_t[:] poisson_delay_steps,
-        const int64_t[:] poisson_first_step, const int64_t[:] poisson_stop_step,
-        const double[:, ::1] poisson_cdf, const int64_t[:] poisson_table_len,
-        const double[:] poisson_lambda,
-        const int64_t[:] dc_seg, const double[:] dc_amplitude,
-        const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
-        int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys, const double[:, ::1] i_ext) noexcept nogil
+        Workspace* ws, int64_t first_step, int64_t n_steps, uint64_t seed,
+        SpikeSink* out, const double[:, ::1] i_ext) noexcept nogil

@@ -20,20 +20,14 @@ noise_generator, in creation order) and uses it as i_0 in the next step's update
 
 Units: V (mV, relative to E_L), currents pA, times ms, steps integers.
 """
-import numpy as np
-
 from libc.math cimport exp, expm1, fabs
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
-from cython_kernels.inputs cimport (
-    Workspace, workspace_alloc, workspace_free, prepare_inputs, add_poisson_block,
-    poisson_batch_fn, brainsim_pick_poisson_batch, check_update_args,
-    check_external_current,
-)
-from cython_kernels.inputs import NO_EXTERNAL_CURRENT
+from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
+from cython_kernels.block_input cimport gather_block
 
 
-cdef int64_t update_core(
+cdef void update_core(
         const int64_t[:] seg_begin,          # IN  [begin, end) local index range per segment
         const int64_t[:] seg_end,            # IN
         const double[:, ::1] seg_params,     # IN  per segment, columns IafPscExpParam
@@ -44,56 +38,26 @@ cdef int64_t update_core(
         int32_t[::1] refractory,             # IN/OUT steps left
         double[:, :, ::1] ring,              # IN/OUT (ring_len, n_local, 2), slots read are cleared
         const int64_t[:] local_gids,         # IN
-        const int64_t[:] poisson_seg,        # IN  one entry per (Poisson input, segment)
-        const int64_t[:] poisson_item,       # IN
-        const double[:] poisson_weight,      # IN  pA per spike
-        const int64_t[:] poisson_delay_steps,  # IN
-        const int64_t[:] poisson_first_step,   # IN  emission steps [first, stop)
-        const int64_t[:] poisson_stop_step,    # IN
-        const double[:, ::1] poisson_cdf,    # IN  CDF table per entry
-        const int64_t[:] poisson_table_len,  # IN
-        const double[:] poisson_lambda,      # IN  mean count per step
-        const int64_t[:] dc_seg,             # IN  one entry per (DC input, segment)
-        const double[:] dc_amplitude,        # IN  pA
-        const int64_t[:] dc_first_step,      # IN  active steps [first, stop)
-        const int64_t[:] dc_stop_step,       # IN
+        Workspace* ws,                       # IN  the plan's inputs and scratch for this call
         int64_t first_step, int64_t n_steps, uint64_t seed,
-        uint64_t[::1] spike_keys,            # OUT (lag << 32) | gid, neuron-major order
+        SpikeSink* out,                      # OUT (lag << 32) | gid, neuron-major order
         const double[:, ::1] i_ext) noexcept nogil:  # IN [n_steps, n_local] pA or 0 rows
-    """Returns the number of spikes, or -1 (out of memory), or -2 (bad segment index).
-
-    Neurons are processed in blocks of up to POISSON_BATCH: the block's ring input and
+    """Neurons are processed in blocks of up to ws.nb_max: the block's ring input and
     Poisson input for the whole epoch are gathered first (Poisson draws batched across the
     block's neurons), then each neuron of the block runs its n_steps. Every neuron sees
     exactly the operations listed in the module docstring, in that order.
     """
-    cdef Py_ssize_t n_seg = seg_begin.shape[0]
-    cdef int64_t ring_len = ring.shape[0]
-    cdef Workspace ws
-    if workspace_alloc(&ws, poisson_seg.shape[0], dc_seg.shape[0], n_seg, n_steps) != 0:
-        return -1
-    if prepare_inputs(poisson_seg, poisson_item, poisson_weight, poisson_delay_steps,
-                      poisson_first_step, poisson_stop_step, poisson_cdf, poisson_table_len,
-                      poisson_lambda, dc_seg, dc_amplitude, dc_first_step, dc_stop_step,
-                      n_seg, first_step, n_steps, ws.order, ws.dc_ptr, ws.p_ptr, ws.entries,
-                      ws.dc_current) != 0:
-        workspace_free(&ws)
-        return -2
-    cdef poisson_batch_fn batch = brainsim_pick_poisson_batch()
-
     cdef double P22, P21ex, P21in, P20, P11ex, P11in, I_e, theta, V_reset
     cdef int32_t refractory_counts
     cdef double V, ie, ii, i0, stim
     cdef bint has_ext = i_ext.shape[0] > 0
     cdef int32_t r
-    cdef int64_t seg, b, i, j, slot, slot0
-    cdef int64_t n_spikes = 0
+    cdef int64_t seg, b, i, j
     cdef int nb, lane
-    cdef double* ex = ws.ex
-    cdef double* inh = ws.inh
+    cdef const double* ex = ws.ex
+    cdef const double* inh = ws.inh
     cdef const double* dc
-
-    for seg in range(n_seg):
+    for seg in range(ws.n_seg):
         P22 = seg_params[seg, EXP_P22]
         P21ex = seg_params[seg, EXP_P21EX]
         P21in = seg_params[seg, EXP_P21IN]
@@ -105,27 +69,10 @@ cdef int64_t update_core(
         V_reset = seg_params[seg, EXP_V_RESET]
         refractory_counts = <int32_t>seg_params[seg, EXP_REFRACTORY_COUNTS]
         dc = ws.dc_current + seg * n_steps
-        slot0 = first_step % ring_len
         b = seg_begin[seg]
         while b < seg_end[seg]:
             nb = <int>(seg_end[seg] - b if seg_end[seg] - b < ws.nb_max else ws.nb_max)
-            # gather the block's input: ring slots (then cleared), then Poisson in entry order
-            slot = slot0
-            for j in range(n_steps):
-                for lane in range(nb):
-                    ex[j * nb + lane] = ring[slot, b + lane, 0]
-                    inh[j * nb + lane] = ring[slot, b + lane, 1]
-                    ring[slot, b + lane, 0] = 0.0
-                    ring[slot, b + lane, 1] = 0.0
-                slot += 1
-                if slot == ring_len:
-                    slot = 0
-            if ws.p_ptr[seg + 1] > ws.p_ptr[seg]:
-                for lane in range(nb):
-                    ws.gids[lane] = <uint32_t>local_gids[b + lane]
-                add_poisson_block(batch, seed, ws.entries + ws.p_ptr[seg],
-                                  ws.p_ptr[seg + 1] - ws.p_ptr[seg], first_step, n_steps, nb,
-                                  ws.gids, ex, inh, ws.u, ws.counts)
+            gather_block(ring, local_gids, b, nb, first_step, n_steps, ws, seed, seg)
             # advance each neuron of the block over the epoch
             for lane in range(nb):
                 i = b + lane
@@ -147,8 +94,7 @@ cdef int64_t update_core(
                     if V >= theta:
                         r = refractory_counts
                         V = V_reset
-                        spike_keys[n_spikes] = (<uint64_t>j << 32) | <uint64_t>local_gids[i]
-                        n_spikes += 1
+                        emit_spike(out, (<uint64_t>j << 32) | <uint64_t>local_gids[i])
                     i0 = dc[j]
                 V_m[i] = V
                 i_syn_ex[i] = ie
@@ -156,64 +102,38 @@ cdef int64_t update_core(
                 i_0[i] = i0
                 refractory[i] = r
             b += nb
-    workspace_free(&ws)
-    return n_spikes
 
 
 def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not None,
            const double[:, ::1] seg_params not None,
            double[::1] V_m not None, double[::1] i_syn_ex not None, double[::1] i_syn_in not None,
            double[::1] i_0 not None, int32_t[::1] refractory not None,
-           double[:, :, ::1] ring not None,
-           const int64_t[:] local_gids not None,
-           const int64_t[:] poisson_seg not None, const int64_t[:] poisson_item not None,
-           const double[:] poisson_weight not None,
-           const int64_t[:] poisson_delay_steps not None,
-           const int64_t[:] poisson_first_step not None,
-           const int64_t[:] poisson_stop_step not None,
-           const double[:, ::1] poisson_cdf not None,
-           const int64_t[:] poisson_table_len not None,
-           const double[:] poisson_lambda not None,
-           const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
-           const int64_t[:] dc_first_step not None, const int64_t[:] dc_stop_step not None,
-           int64_t first_step, int64_t n_steps, uint64_t seed,
-           uint64_t[::1] spike_keys not None,
-           const double[:, ::1] i_ext=None):  # IN [n_steps, n_local] pA; None / 0 rows: none
+           double[:, :, ::1] ring not None, const int64_t[:] local_gids not None,
+           InputPlan plan not None, int64_t first_step, int64_t n_steps, uint64_t seed,
+           uint64_t[::1] spike_keys not None, i_ext=None):
     """Advance all iaf_psc_exp neurons of this rank by ``n_steps`` steps from ``first_step``.
 
     seg_params columns: P22, P21ex, P21in, P20, P11ex, P11in, I_e (pA), theta = V_th - E_L
     (mV), V_reset - E_L (mV), refractory_counts (steps). State arrays are indexed by local
     index; ``ring`` is (ring_len, n_local, 2) (channel 0 excitatory, 1 inhibitory, pA).
+    ``plan``: the group's InputPlan (Poisson weights in pA, DC in pA). ``i_ext``: None, or
+    [n_steps, n_local] pA, the extra current of each neuron in each step (noise_generator).
     Writes (lag << 32) | gid of each spike to ``spike_keys`` in neuron-major order (not
-    sorted) and returns their number. ``spike_keys`` must hold (neurons in segments) *
-    n_steps keys.
+    sorted) and returns their number n; keys that do not fit (n > len(spike_keys)) wait in
+    ``plan.spilled_keys()``.
     """
     cdef Py_ssize_t n_local = V_m.shape[0]
     if not (i_syn_ex.shape[0] == n_local and i_syn_in.shape[0] == n_local
             and i_0.shape[0] == n_local and refractory.shape[0] == n_local):
         raise ValueError(f"V_m, i_syn_ex, i_syn_in, i_0, refractory must all have "
                          f"n_local = {n_local} entries")
-    check_update_args(n_local, EXP_NUM_PARAMS, seg_begin, seg_end, seg_params, ring,
-                      local_gids, poisson_seg, poisson_item, poisson_weight,
-                      poisson_delay_steps, poisson_first_step, poisson_stop_step, poisson_cdf,
-                      poisson_table_len, poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                      dc_stop_step, first_step, n_steps, spike_keys.shape[0])
-    if i_ext is None:
-        i_ext = NO_EXTERNAL_CURRENT
-    check_external_current(i_ext, n_local, n_steps)
-    cdef int64_t n_spikes
+    cdef const double[:, ::1] ext = plan.begin(n_local, EXP_NUM_PARAMS, seg_begin, seg_end,
+                                               seg_params, ring, local_gids, first_step,
+                                               n_steps, spike_keys, i_ext)
     with nogil:
-        n_spikes = update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, i_syn_in, i_0,
-                               refractory, ring, local_gids, poisson_seg, poisson_item,
-                               poisson_weight, poisson_delay_steps, poisson_first_step,
-                               poisson_stop_step, poisson_cdf, poisson_table_len,
-                               poisson_lambda, dc_seg, dc_amplitude, dc_first_step,
-                               dc_stop_step, first_step, n_steps, seed, spike_keys, i_ext)
-    if n_spikes == -1:
-        raise MemoryError("iaf_psc_exp.update: no memory for the per-call input index")
-    if n_spikes < 0:
-        raise ValueError("iaf_psc_exp.update: an input's segment index is out of range")
-    return n_spikes
+        update_core(seg_begin, seg_end, seg_params, V_m, i_syn_ex, i_syn_in, i_0, refractory,
+                    ring, local_gids, &plan.ws, first_step, n_steps, seed, &plan.sink, ext)
+    return plan.finish("iaf_psc_exp")
 
 
 def propagator_32(double tau_syn, double tau_m, double c_m, double h):

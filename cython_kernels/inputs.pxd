@@ -1,25 +1,30 @@
 # cython: language_level=3
-"""Per-step stimulus inputs shared by the neuron kernels (Poisson and DC generators).
+"""Per-step stimulus inputs shared by the neuron kernels (Poisson and DC generators), and
+the ``InputPlan`` that holds them, grouped by segment, with the kernels' scratch buffers.
 
-Inputs arrive as flat arrays with one entry per (input, segment); the kernels group the
-entries by segment once per call (``group_by_segment``, a stable counting sort into
-caller-provided scratch) and then, for a neuron of segment ``seg`` at absolute step ``s``:
+Inputs arrive as flat arrays with one entry per (input, segment). An InputPlan is built once
+per neuron group: it checks the arrays, groups the entries by segment (stable: entry order
+is kept within a segment) and allocates the scratch for epochs of up to ``max_steps`` steps.
+For a neuron of segment ``seg`` at absolute step ``s``:
 
-- ``poisson_count``: Poisson input entry q emitted at step e = s - delay_steps[q] acts at
-  s when first_step[q] <= e < stop_step[q]; its count is
-  poisson_from_uniform(uniform01(seed, POISSON, item[q], c2=gid, c0=e & 0xffffffff,
-  c1=e >> 32), cdf row q, table_len[q], lambda[q]);
+- Poisson input entry q emitted at step e = s - delay_steps[q] acts at s when
+  first_step[q] <= e < stop_step[q]; its count is poisson_from_uniform(uniform01(seed,
+  POISSON, item[q], c2=gid, c0=e & 0xffffffff, c1=e >> 32), cdf row q, table_len[q],
+  lambda[q]), added as count * weight[q];
 - DC entry j contributes amplitude[j] (pA) when first_step[j] <= s < stop_step[j].
+
+Kernel calls go through ``InputPlan.begin`` (the checks every call needs, the DC current of
+the call's steps, the spike sink) and ``InputPlan.finish`` (the spike count); the nogil core
+takes the plan's ``Workspace`` and ``SpikeSink`` by pointer and allocates nothing.
 """
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
-from libc.stdlib cimport malloc, free
 
-from cython_kernels.rng cimport POISSON, uniform01
 from cython_kernels.poisson cimport poisson_from_uniform
 
 
 cdef enum:
-    POISSON_BATCH = 64      # neurons per batched Poisson draw (block size of the neuron kernels)
+    POISSON_BATCH = 64          # neurons per batched Poisson draw (block size of the kernels)
+    BLOCK_NEURON_STEPS = 16384  # neuron-steps of one block's gathered input, at most
 
 
 cdef extern from *:
@@ -110,101 +115,98 @@ cdef extern from *:
     poisson_batch_fn brainsim_poisson_batch_variant(int which) noexcept nogil
 
 
-cdef inline int group_by_segment(const int64_t[:] seg_of_entry,  # IN segment of each entry
-                                 int64_t n_seg,
-                                 int64_t* ptr,      # OUT n_seg + 1 offsets
-                                 int64_t* order     # OUT entry indices grouped by segment
-                                 ) noexcept nogil:
-    """Stable counting sort of entries by segment; returns -1 - (bad entry) on a segment
-    index outside [0, n_seg), else 0."""
-    cdef Py_ssize_t j
-    cdef int64_t seg
-    for j in range(n_seg + 1):
-        ptr[j] = 0
-    for j in range(seg_of_entry.shape[0]):
-        seg = seg_of_entry[j]
-        if seg < 0 or seg >= n_seg:
-            return -1 - <int>j
-        ptr[seg + 1] += 1
-    for j in range(n_seg):
-        ptr[j + 1] += ptr[j]
-    for j in range(seg_of_entry.shape[0]):
-        seg = seg_of_entry[j]
-        order[ptr[seg]] = j
-        ptr[seg] += 1
-    for j in range(n_seg, 0, -1):
-        ptr[j] = ptr[j - 1]
-    ptr[0] = 0
-    return 0
-
-
-cdef inline int poisson_count(uint64_t seed, int64_t item, int64_t gid, int64_t e,
-                              const double* cdf, int table_len, double lam) noexcept nogil:
-    """Poisson count of input ``item`` emitted at step ``e`` for neuron ``gid`` (scalar form
-    of what ``add_poisson_block`` computes for a block of neurons)."""
-    cdef double u = uniform01(seed, POISSON, <uint32_t>item, <uint32_t>gid,
-                              <uint32_t>e, <uint32_t>(e >> 32))
-    return poisson_from_uniform(u, cdf, table_len, lam)
-
-
 ctypedef struct PoissonEntry:
-    # one (Poisson input, segment) entry, copied once per call
+    # one (Poisson input, segment) entry
     int64_t delay_steps
     int64_t first_step             # emission steps [first_step, stop_step)
     int64_t stop_step
     uint32_t c3                    # (POISSON << 24) | input index
     int table_len
-    double weight
-    double lam
-    const double* cdf
+    double weight                  # native unit of the target model, per spike
+    double lam                     # mean count per step
+    const double* cdf              # table_len entries, owned by the plan
 
 
-cdef inline int prepare_inputs(
-        const int64_t[:] poisson_seg, const int64_t[:] poisson_item,
-        const double[:] poisson_weight, const int64_t[:] poisson_delay_steps,
-        const int64_t[:] poisson_first_step, const int64_t[:] poisson_stop_step,
-        const double[:, ::1] poisson_cdf, const int64_t[:] poisson_table_len,
-        const double[:] poisson_lambda,
-        const int64_t[:] dc_seg, const double[:] dc_amplitude,
-        const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
-        int64_t n_seg, int64_t first_step, int64_t n_steps,
-        int64_t* scratch,              # scratch, len(poisson_seg) + len(dc_seg) entries
-        int64_t* dc_ptr,               # scratch, n_seg + 1 entries
-        int64_t* p_ptr,                # OUT n_seg + 1: entries of segment g are
-        PoissonEntry* entries,         # OUT       entries[p_ptr[g]:p_ptr[g + 1]], input order
-        double* dc_current) noexcept nogil:  # OUT n_seg * n_steps: i_0 of segment g at step j
-    """Group the inputs by segment once per call. The DC current of a step is the same for
-    every neuron of a segment: i_0 = 0.0, then + amplitude of each active entry in order.
-    Returns 0, or -1 on a segment index outside [0, n_seg)."""
-    cdef Py_ssize_t nq = poisson_seg.shape[0]
-    cdef Py_ssize_t n_dc = dc_seg.shape[0]
-    cdef int64_t jj, q, g, j, s
-    cdef double i0
-    if group_by_segment(poisson_seg, n_seg, p_ptr, scratch) != 0:
-        return -1
-    for jj in range(nq):
-        q = scratch[jj]
-        entries[jj].delay_steps = poisson_delay_steps[q]
-        entries[jj].first_step = poisson_first_step[q]
-        entries[jj].stop_step = poisson_stop_step[q]
-        entries[jj].c3 = (<uint32_t>POISSON << 24) | <uint32_t>poisson_item[q]
-        entries[jj].table_len = <int>poisson_table_len[q]
-        entries[jj].weight = poisson_weight[q]
-        entries[jj].lam = poisson_lambda[q]
-        entries[jj].cdf = &poisson_cdf[q, 0]
-    cdef int64_t* dc_order = scratch + nq
-    if group_by_segment(dc_seg, n_seg, dc_ptr, dc_order) != 0:
-        return -1
-    for g in range(n_seg):
-        for j in range(n_steps):
-            s = first_step + j
-            i0 = 0.0
-            for jj in range(dc_ptr[g], dc_ptr[g + 1]):
-                q = dc_order[jj]
-                if dc_first_step[q] <= s < dc_stop_step[q]:
-                    i0 = i0 + dc_amplitude[q]
-            dc_current[g * n_steps + j] = i0
-    return 0
+ctypedef struct DCEntry:
+    # one (DC input, segment) entry
+    double amplitude               # pA
+    int64_t first_step             # update steps that read it: [first_step, stop_step)
+    int64_t stop_step
+
+
+ctypedef struct Workspace:
+    # Input index (fixed when the plan is built): the Poisson entries of segment g are
+    # entries[p_ptr[g]:p_ptr[g + 1]], its DC entries dc_entries[dc_ptr[g]:dc_ptr[g + 1]],
+    # each in input order.
+    int64_t n_seg
+    const int64_t* p_ptr
+    const PoissonEntry* entries
+    const int64_t* dc_ptr
+    const DCEntry* dc_entries
+    poisson_batch_fn batch         # Poisson draw variant for this CPU
+    # Set by InputPlan.begin for the call's n_steps:
+    int nb_max                     # neurons per block
+    double* dc_current             # [g * n_steps + j]: i_0 of segment g at step first + j, pA
+    # Block scratch (sized for the plan's max_steps):
+    double* ex                     # nb_max * n_steps, [j * nb + lane]
+    double* inh                    # nb_max * n_steps
+    double* u                      # POISSON_BATCH uniforms
+    int32_t* counts                # POISSON_BATCH counts
+    uint32_t* gids                 # POISSON_BATCH gids
+
+
+ctypedef struct SpikeSink:
+    # Where a kernel appends (lag << 32) | gid of each spike, in emission order: the
+    # caller's spike_keys while it has room, then the plan's spill buffer, which grows by
+    # doubling (a model may emit several spikes per neuron and step).
+    uint64_t* keys                 # the caller's spike_keys
+    int64_t capacity               # len(spike_keys)
+    int64_t n                      # spikes emitted by this call
+    uint64_t* spill                # spike n >= capacity is spill[n - capacity]
+    int64_t spill_capacity
+    bint failed                    # no memory to grow the spill: finish() raises
+
+
+cdef class InputPlan:
+    cdef Workspace ws
+    cdef SpikeSink sink
+    cdef readonly Py_ssize_t num_segments
+    cdef readonly int64_t max_steps        # epochs up to this long need no allocation
+    cdef void* index_block                 # p_ptr, entries, dc_ptr, dc_entries
+    cdef void* step_block                  # dc_current, ex, inh, u, counts, gids
+    cdef object cdf                        # the CDF rows the entries point into
+    cdef const int64_t* checked_gids       # local_gids last checked (see _check_gids)
+    cdef Py_ssize_t checked_num_gids
+    cdef int _build_index(self, const int64_t[:] p_seg, const int64_t[:] item,
+                          const double[:] weight, const int64_t[:] delay_steps,
+                          const int64_t[:] first_step, const int64_t[:] stop_step,
+                          const int64_t[:] table_len, const double[:] lam,
+                          const int64_t[:] dc_seg, const double[:] amplitude,
+                          const int64_t[:] dc_first, const int64_t[:] dc_stop) except -1
+    cdef int reserve(self, int64_t n_steps) except -1
+    cdef int _check_gids(self, const int64_t[:] local_gids, Py_ssize_t n_local) except -1
+    cdef const double[:, ::1] begin(
+        self, Py_ssize_t n_local, Py_ssize_t n_params,
+        const int64_t[:] seg_begin, const int64_t[:] seg_end, const double[:, ::1] seg_params,
+        double[:, :, ::1] ring, const int64_t[:] local_gids, int64_t first_step,
+        int64_t n_steps, uint64_t[::1] spike_keys, object i_ext) except *
+    cdef int64_t finish(self, str kernel) except -1
+
+
+cdef int spill_grow(SpikeSink* out) noexcept nogil
+
+
+cdef inline void emit_spike(SpikeSink* out, uint64_t key) noexcept nogil:
+    """Append one spike key (see SpikeSink)."""
+    cdef int64_t k = out.n - out.capacity
+    if k < 0:
+        out.keys[out.n] = key
+    elif k < out.spill_capacity or spill_grow(out) == 0:
+        out.spill[k] = key
+    else:
+        out.failed = True
+        return
+    out.n += 1
 
 
 cdef inline void active_steps(int64_t e_first, int64_t n_steps, int64_t first, int64_t stop,
@@ -260,71 +262,3 @@ cdef inline void add_poisson_block(
                 if c == K:
                     c = poisson_from_uniform(u[lane], cdf, K, lam)
                 target[j * nb + lane] = target[j * nb + lane] + <double>c * w
-
-
-cdef int check_update_args(
-        Py_ssize_t n_local, Py_ssize_t n_params,
-        const int64_t[:] seg_begin, const int64_t[:] seg_end, const double[:, ::1] seg_params,
-        double[:, :, ::1] ring, const int64_t[:] local_gids,
-        const int64_t[:] poisson_seg, const int64_t[:] poisson_item,
-        const double[:] poisson_weight, const int64_t[:] poisson_delay_steps,
-        const int64_t[:] poisson_first_step, const int64_t[:] poisson_stop_step,
-        const double[:, ::1] poisson_cdf, const int64_t[:] poisson_table_len,
-        const double[:] poisson_lambda,
-        const int64_t[:] dc_seg, const double[:] dc_amplitude,
-        const int64_t[:] dc_first_step, const int64_t[:] dc_stop_step,
-        int64_t first_step, int64_t n_steps, Py_ssize_t spike_capacity) except -1
-
-
-cdef int check_external_current(const double[:, ::1] i_ext, Py_ssize_t n_local,
-                                int64_t n_steps) except -1
-
-
-ctypedef struct Workspace:
-    # per-call scratch of the neuron kernels (one allocation, freed at the end of the call)
-    int nb_max                     # neurons per block
-    int64_t* order                 # len(poisson) + len(dc)
-    int64_t* dc_ptr                # n_seg + 1
-    int64_t* p_ptr                 # n_seg + 1
-    PoissonEntry* entries          # len(poisson)
-    double* dc_current             # n_seg * n_steps
-    double* ex                     # nb_max * n_steps, [j * nb + lane]
-    double* inh                    # nb_max * n_steps
-    double* u                      # nb_max
-    int32_t* counts                # nb_max
-    uint32_t* gids                 # nb_max
-    void* block                    # the allocation
-
-
-cdef inline int workspace_alloc(Workspace* ws, Py_ssize_t nq, Py_ssize_t n_dc, Py_ssize_t n_seg,
-                                int64_t n_steps) noexcept nogil:
-    """Allocate the scratch; blocks hold <= POISSON_BATCH neurons and <= ~16k neuron-steps.
-    Returns 0, or -1 when out of memory."""
-    cdef int64_t steps = n_steps if n_steps > 0 else 1
-    cdef int64_t nb = 16384 // steps
-    nb = POISSON_BATCH if nb > POISSON_BATCH else (1 if nb < 1 else nb)
-    ws.nb_max = <int>nb
-    cdef size_t n_i64 = <size_t>(nq + n_dc + 2 * (n_seg + 1))
-    cdef size_t n_f64 = <size_t>(n_seg * steps + 2 * nb * steps + nb)
-    cdef size_t nbytes = (n_i64 * sizeof(int64_t) + nq * sizeof(PoissonEntry)
-                          + n_f64 * sizeof(double) + nb * (sizeof(int32_t) + sizeof(uint32_t)))
-    cdef char* p = <char*>malloc(nbytes + 64)
-    ws.block = p
-    if p == NULL:
-        return -1
-    ws.order = <int64_t*>p
-    ws.dc_ptr = ws.order + nq + n_dc
-    ws.p_ptr = ws.dc_ptr + (n_seg + 1)
-    ws.entries = <PoissonEntry*>(ws.p_ptr + (n_seg + 1))
-    ws.dc_current = <double*>(ws.entries + nq)
-    ws.ex = ws.dc_current + n_seg * steps
-    ws.inh = ws.ex + nb * steps
-    ws.u = ws.inh + nb * steps
-    ws.counts = <int32_t*>(ws.u + nb)
-    ws.gids = <uint32_t*>(ws.counts + nb)
-    return 0
-
-
-cdef inline void workspace_free(Workspace* ws) noexcept nogil:
-    free(ws.block)
-    ws.block = NULL

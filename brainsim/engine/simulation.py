@@ -37,7 +37,7 @@ class Engine:
         self.min_delay_steps, self.max_delay_steps = self._global_delay_extent(synapses)
         self.ring_len = self.min_delay_steps + self.max_delay_steps
         self.ring = np.zeros((self.ring_len, network.num_local, 2), dtype=np.float64)
-        # A neuron spikes at most once per step, so this bound never overflows.
+        # One spike per neuron and step; _update_group grows it for models that spike more.
         self.spike_keys = np.zeros(max(1, network.num_local * self.min_delay_steps),
                                    dtype=np.uint64)
         # noise_generator currents of the epoch [step - epoch start, local index] (pA);
@@ -86,7 +86,7 @@ class Engine:
                     received, received.shape[0], self.step, proj.row_ptr, proj.target,
                     proj.weight, proj.delay_steps, proj.source_offset, x, y, u, proj.t_last,
                     1 if tso else 2, p["U"], p.get("tau_psc", 1.0), p["tau_fac"],
-                    p["tau_rec"], self.dt, self.ring)
+                    p["tau_rec"], self.dt, self.ring, proj.unit_events)
                 continue
             if proj.model == "stdp_pl_synapse_hom":
                 stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
@@ -94,14 +94,16 @@ class Engine:
                                   proj.source_offset, proj.kplus, proj.t_last, history.step,
                                   history.k, history.head, history.count, history.tau_minus,
                                   self.dt, p["tau_plus"], p["lambda"], p["alpha"], p["mu"],
-                                  1.0, 1.0, self.ring, self._stdp_cache, 1)
+                                  1.0, 1.0, self.ring, self._stdp_cache, 1,
+                                  proj.unit_events)
                 continue
             stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
                               proj.target, proj.weight, proj.delay_steps, proj.source_offset,
                               proj.kplus, proj.t_last, history.step, history.k,
                               history.head, history.count, history.tau_minus, self.dt,
                               p["tau_plus"], p["lambda"], p["alpha"], p["mu_plus"],
-                              p["mu_minus"], p["Wmax"], self.ring, self._stdp_cache)
+                              p["mu_minus"], p["Wmax"], self.ring, self._stdp_cache, 0,
+                              proj.unit_events)
 
     def plastic_state(self) -> dict | None:
         """Plastic weights (by target gid, each target's synapses in CSR order), per-source
@@ -177,9 +179,8 @@ class Engine:
         if self.sampler is None:
             emitted = 0
             for group in net.groups:
-                emitted += group.update(net.state, self.ring, net.local_gids, self.step,
-                                        num_steps, self.seed, self.spike_keys[emitted:],
-                                        *noise(self.step, self.step + num_steps))
+                emitted = self._update_group(group, self.step, num_steps, emitted,
+                                             noise(self.step, self.step + num_steps))
             return emitted
         points = self.sampler.sample_points(self.step, num_steps)
         emitted, first = 0, self.step
@@ -187,10 +188,8 @@ class Engine:
                               else [self.step + num_steps]):
             written = 0
             for group in net.groups:
-                written += group.update(net.state, self.ring, net.local_gids, first,
-                                        stop - first, self.seed,
-                                        self.spike_keys[emitted + written:],
-                                        *noise(first, stop))
+                written = self._update_group(group, first, stop - first, emitted + written,
+                                             noise(first, stop)) - emitted
             if first != self.step and written:
                 # Lags count from the epoch's first step, not the cut's.
                 self.spike_keys[emitted:emitted + written] += np.uint64((first - self.step) << 32)
@@ -199,6 +198,19 @@ class Engine:
                 self.sampler.take(stop)
             first = stop
         return emitted
+
+    def _update_group(self, group, first: int, num_steps: int, emitted: int,
+                      noise: tuple) -> int:
+        """One group through num_steps steps from `first`, its spikes after
+        spike_keys[:emitted]; returns the new count. Spikes beyond the buffer (several per
+        neuron and step: parrot multiplicities, aeif_cond_exp with t_ref = 0) wait in the
+        group's plan; spike_keys then grows to hold them."""
+        net = self.network
+        n = group.update(net.state, self.ring, net.local_gids, first, num_steps, self.seed,
+                         self.spike_keys[emitted:], *noise)
+        if emitted + n > self.spike_keys.shape[0]:
+            self.spike_keys = group.with_spilled(self.spike_keys, emitted, n)
+        return emitted + n
 
     def flush_reports(self) -> None:
         """Collective: sampled frames of every rank to rank 0's report writers."""

@@ -13,6 +13,8 @@ import numpy as np
 
 from cython_kernels import external
 from cython_kernels import poisson as poisson_kernel
+from cython_kernels.inputs import InputPlan
+from brainsim.spec.neuron_models import NEURON_MODELS
 
 STEP_MAX = np.iinfo(np.int64).max // 4
 
@@ -23,6 +25,13 @@ def ms_to_steps(t_ms: float, dt: float) -> int:
     if math.isinf(t_ms):
         return STEP_MAX
     return int(math.floor(t_ms * (1.0 / dt) + 0.5))
+
+
+def ignores_weight(model, population_index: int) -> bool:
+    """True when the population's neuron model ignores the weight of incoming spikes (NEST's
+    parrot_neuron repeats each spike with its multiplicity): the build then stores weight 1
+    (one event per spike) for every synapse and input onto it."""
+    return NEURON_MODELS[model.populations[population_index].model].ignores_weight
 
 
 @dataclass
@@ -45,6 +54,20 @@ class DCTable:
     amplitude: np.ndarray    # float64, pA
     first_step: np.ndarray   # int64, first step whose update reads the current into i_0
     stop_step: np.ndarray    # int64, first step whose update no longer reads it
+
+
+def input_plan(poisson: PoissonTable, dc: DCTable, num_segments: int,
+               max_steps: int = 1) -> InputPlan:
+    """The kernels' InputPlan of one neuron group: both tables checked and grouped by
+    segment once, with scratch for epochs of up to max_steps steps (grown on demand)."""
+    return InputPlan(
+        num_segments, max_steps,
+        poisson_seg=poisson.seg, poisson_item=poisson.item, poisson_weight=poisson.weight,
+        poisson_delay_steps=poisson.delay_steps, poisson_first_step=poisson.first_step,
+        poisson_stop_step=poisson.stop_step, poisson_cdf=poisson.cdf,
+        poisson_table_len=poisson.table_len, poisson_lambda=poisson.lam,
+        dc_seg=dc.seg, dc_amplitude=dc.amplitude, dc_first_step=dc.first_step,
+        dc_stop_step=dc.stop_step)
 
 
 def poisson_table(inputs, segment_of_population: dict[int, int], dt: float) -> PoissonTable:
@@ -106,7 +129,8 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
 
     A spike at t ms with delay d is read in step round(t/dt) + delay_steps - 1 (NEST:
     stamp t, slot stamp + d - 1). Equal times of one input (and node) are merged into one
-    row of weight x multiplicity, as NEST sends one event with multiplicity n.
+    row of weight x multiplicity, as NEST sends one event with multiplicity n (weight 1
+    onto a population that ignores weights, see ignores_weight).
     local_index_of(gids) -> local indices of owned gids (int64), -1 elsewhere.
     """
     dt = model.simulation.dt
@@ -115,12 +139,13 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
         pop = model.populations[gen.target]
         times = np.asarray(gen.times, dtype=np.float64)
         steps = np.rint(times / dt).astype(np.int64) + ms_to_steps(gen.delay, dt) - 1
+        weight = 1.0 if ignores_weight(model, gen.target) else gen.weight
         if not gen.node_ids:
             begin, end = _population_slice(local_gids, pop)
             if begin == end or steps.size == 0:
                 continue
             uniq, counts = np.unique(steps, return_counts=True)
-            b_rows.append((uniq, gen.weight * counts, np.full(uniq.size, begin),
+            b_rows.append((uniq, weight * counts, np.full(uniq.size, begin),
                            np.full(uniq.size, end), np.full(uniq.size, gen.index)))
             continue
         local = local_index_of(np.asarray(gen.node_ids, dtype=np.int64) + pop.offset)
@@ -129,7 +154,7 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
             continue
         pairs = np.stack([steps[mine], local[mine]], axis=1)
         uniq, counts = np.unique(pairs, axis=0, return_counts=True)  # sorted by (step, local)
-        s_rows.append((uniq[:, 0], uniq[:, 1], gen.weight * counts,
+        s_rows.append((uniq[:, 0], uniq[:, 1], weight * counts,
                        np.full(uniq.shape[0], gen.index)))
 
     def stacked(rows, n):

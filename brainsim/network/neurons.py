@@ -8,13 +8,14 @@ checkpoint is a set of arrays keyed by gid whatever the model mix.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cython_kernels import (aeif_cond_exp, iaf_cond_alpha, iaf_cond_exp, iaf_psc_alpha,
                             iaf_psc_delta, iaf_psc_exp, izhikevich, parrot_neuron)
-from brainsim.network.inputs import DCTable, PoissonTable
+from cython_kernels.inputs import InputPlan
+from brainsim.network.inputs import DCTable, PoissonTable, input_plan
 
 
 def _exp_segment_params(p: dict, dt: float) -> list[float]:
@@ -88,9 +89,10 @@ class KernelModel:
     ``seg_params``, in its argument order; ``state_variables`` are those of them the network
     must create as float64 arrays besides COMMON_STATE (``refractory`` is int32 and always
     present). ``kernel.update(seg_begin, seg_end, seg_params, *state arrays, ring,
-    local_gids, *Poisson table, *DC table, first_step, num_steps, seed, spike_keys, i_ext)``,
-    where ``i_ext`` [num_steps, n_local] (pA) is the extra current (noise_generator) of each
-    local neuron in the update of each step, added where the DC enters, or 0 rows for none.
+    local_gids, plan, first_step, num_steps, seed, spike_keys, i_ext)``, where ``plan`` is
+    the group's InputPlan (Poisson and DC inputs, scratch), ``i_ext`` [num_steps, n_local]
+    (pA) is the extra current (noise_generator) of each local neuron in the update of each
+    step, added where the DC enters, or 0 rows for none; it returns the number of spikes.
     """
     name: str
     state_variables: tuple[str, ...]
@@ -135,7 +137,8 @@ COMMON_STATE = ("V_m", "i_0")
 
 @dataclass
 class NeuronGroup:
-    """All local neurons of one model: segments [begin, end) of local indices."""
+    """All local neurons of one model: segments [begin, end) of local indices, and the
+    InputPlan of their Poisson and DC inputs (built once, with the group)."""
     model: KernelModel
     populations: list[int]
     seg_begin: np.ndarray
@@ -143,21 +146,32 @@ class NeuronGroup:
     seg_params: np.ndarray
     poisson: PoissonTable
     dc: DCTable
+    plan: InputPlan = field(init=False, repr=False)
+
+    def __post_init__(self):
+        # scratch for one-step epochs; the first longer epoch grows it once
+        self.plan = input_plan(self.poisson, self.dc, len(self.seg_begin))
 
     def update(self, state: dict, ring: np.ndarray, local_gids: np.ndarray,
                first_step: int, num_steps: int, seed: int, spike_keys: np.ndarray,
                i_ext: np.ndarray = NO_CURRENT) -> int:
-        """Advance every neuron of the group num_steps steps; returns spikes written.
+        """Advance every neuron of the group num_steps steps; returns the number n of spikes.
 
-        i_ext: [num_steps, n_local] pA, row j = the noise current each local neuron gets in
-        the update of step first_step + j (NoiseCurrents.epoch_currents), or 0 rows: none.
+        Spike keys ((lag << 32) | gid, lag in steps after first_step) go to spike_keys; when
+        n > len(spike_keys) (several spikes per neuron and step) the rest wait in the plan:
+        ``with_spilled`` collects them. i_ext: [num_steps, n_local] pA, row j = the noise
+        current each local neuron gets in the update of step first_step + j
+        (NoiseCurrents.epoch_currents), or 0 rows: none.
         """
-        args = [self.seg_begin, self.seg_end, self.seg_params]
-        args += [state[name] for name in self.model.update_state]
-        p, d = self.poisson, self.dc
-        args += [ring, local_gids,
-                 p.seg, p.item, p.weight, p.delay_steps, p.first_step, p.stop_step,
-                 p.cdf, p.table_len, p.lam,
-                 d.seg, d.amplitude, d.first_step, d.stop_step,
-                 first_step, num_steps, seed, spike_keys, i_ext]
-        return self.model.kernel.update(*args)
+        return self.model.kernel.update(
+            self.seg_begin, self.seg_end, self.seg_params,
+            *[state[name] for name in self.model.update_state],
+            ring, local_gids, self.plan, first_step, num_steps, seed, spike_keys, i_ext)
+
+    def with_spilled(self, keys: np.ndarray, begin: int, n: int) -> np.ndarray:
+        """After ``update(..., keys[begin:], ...)`` returned n > len(keys) - begin: a copy
+        of keys, grown by doubling, with all n spikes of that update at [begin, begin + n)."""
+        grown = np.zeros(max(2 * keys.shape[0], begin + n), dtype=np.uint64)
+        grown[:keys.shape[0]] = keys
+        grown[keys.shape[0]:begin + n] = self.plan.spilled_keys()
+        return grown

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from cython_kernels import iaf_psc_exp, iaf_psc_delta, poisson
+from cython_kernels.inputs import InputPlan
 import kernel_twins as tw
 
 SEED = 0xC0FFEE
@@ -38,6 +39,11 @@ def make_inputs(weights):
     )
 
 
+def make_plan(inputs, num_segments=2, max_steps=1):
+    """The InputPlan of a make_inputs() dict (scratch grows with the first longer call)."""
+    return InputPlan(num_segments, max_steps, **inputs)
+
+
 def ring_with_input(rng, scale):
     ring = np.zeros((RING_LEN, N_LOCAL, 2))
     ring[:, :, 0] = rng.random((RING_LEN, N_LOCAL)) * scale
@@ -51,11 +57,12 @@ def run_epochs(kernel, twin, seg_params, state, ring, inputs, n_epochs, n_steps,
     ring_t = ring.copy()
     rng = np.random.default_rng(3)
     keys_all = []
+    plan = make_plan(inputs)
     for epoch in range(n_epochs):
         first = 2 + epoch * n_steps
         keys = np.zeros(N_LOCAL * n_steps, np.uint64)
         n = kernel(SEG_BEGIN, SEG_END, seg_params, *state.values(), ring, LOCAL_GIDS,
-                   *inputs.values(), first, n_steps, SEED, keys)
+                   plan, first, n_steps, SEED, keys)
         want = twin(SEG_BEGIN, SEG_END, seg_params, state_t, ring_t, LOCAL_GIDS, inputs,
                     first, n_steps, SEED)
         assert list(keys[:n]) == want
@@ -102,7 +109,8 @@ def test_iaf_psc_exp_silent_neuron_decays_exactly():
     empty = {k: v[:0] for k, v in make_inputs([0.0, 0.0, 0.0]).items()}
     keys = np.zeros(10, np.uint64)
     n = iaf_psc_exp.update(np.array([0]), np.array([1]), params, *one.values(),
-                           np.zeros((3, 1, 2)), np.array([0]), *empty.values(), 0, 10, 1, keys)
+                           np.zeros((3, 1, 2)), np.array([0]), make_plan(empty, 1), 0, 10, 1,
+                           keys)
     v = 10.0
     for _ in range(10):
         v = v * params[0, 0] + 0.0 * params[0, 1] + 0.0 * params[0, 2] + (0.0 + 0.0) * params[0, 3]
@@ -147,16 +155,23 @@ def test_update_argument_errors():
     st = [np.zeros(N_LOCAL), np.zeros(N_LOCAL), np.zeros(N_LOCAL), np.zeros(N_LOCAL),
           np.zeros(N_LOCAL, np.int32)]
     inputs = make_inputs([1.0, -1.0, 1.0])
-    with pytest.raises(ValueError, match="spike_keys"):
-        iaf_psc_exp.update(SEG_BEGIN, SEG_END, params, *st, np.zeros((RING_LEN, N_LOCAL, 2)),
-                           LOCAL_GIDS, *inputs.values(), 0, 5, 1, np.zeros(N_LOCAL * 5 - 1, np.uint64))
+    plan = make_plan(inputs)
+    keys = np.zeros(N_LOCAL * 5, np.uint64)
     with pytest.raises(ValueError, match="ring"):
         iaf_psc_exp.update(SEG_BEGIN, SEG_END, params, *st, np.zeros((RING_LEN, N_LOCAL + 1, 2)),
-                           LOCAL_GIDS, *inputs.values(), 0, 5, 1, np.zeros(N_LOCAL * 5, np.uint64))
-    bad = dict(inputs, poisson_seg=np.array([0, 0, 2], np.int64))
-    with pytest.raises(ValueError, match="segment"):
+                           LOCAL_GIDS, plan, 0, 5, 1, keys)
+    with pytest.raises(ValueError, match="segment of the plan"):
         iaf_psc_exp.update(SEG_BEGIN, SEG_END, params, *st, np.zeros((RING_LEN, N_LOCAL, 2)),
-                           LOCAL_GIDS, *bad.values(), 0, 5, 1, np.zeros(N_LOCAL * 5, np.uint64))
+                           LOCAL_GIDS, make_plan(inputs, 3), 0, 5, 1, keys)
+    with pytest.raises(ValueError, match="gid"):
+        iaf_psc_exp.update(SEG_BEGIN, SEG_END, params, *st, np.zeros((RING_LEN, N_LOCAL, 2)),
+                           LOCAL_GIDS + 2**32, plan, 0, 5, 1, keys)
+    with pytest.raises(ValueError, match="Poisson entry 2: segment 2"):
+        make_plan(dict(inputs, poisson_seg=np.array([0, 0, 2], np.int64)))
+    with pytest.raises(ValueError, match="DC entry 0: segment -1"):
+        make_plan(dict(inputs, dc_seg=np.array([-1, 1, 1], np.int64)))
+    with pytest.raises(ValueError, match="poisson_"):
+        make_plan(dict(inputs, poisson_lambda=np.array([1.0])))
 
 
 def _exp_network(n, lam=1.6):
@@ -190,7 +205,7 @@ def test_iaf_psc_exp_many_blocks_match_twin():
     gids = np.arange(n, dtype=np.int64) * 2 + 1
     keys = np.zeros(n * 12, np.uint64)
     m = iaf_psc_exp.update(seg_begin, seg_end, exp_params(), *state.values(), ring, gids,
-                           *inputs.values(), 0, 12, SEED, keys)
+                           make_plan(inputs), 0, 12, SEED, keys)
     want = tw.iaf_psc_exp_twin(seg_begin, seg_end, exp_params(), state_t, ring_t, gids,
                                inputs, 0, 12, SEED)
     assert list(keys[:m]) == want
@@ -216,15 +231,38 @@ def test_one_long_epoch_equals_many_short_ones(kernel):
     gids = np.arange(n, dtype=np.int64)
     ring = np.zeros((1, n, 2))
     keys = np.zeros(n * steps, np.uint64)
-    m = update(seg_begin, seg_end, params, *state.values(), ring, gids, *inputs.values(),
+    plan = make_plan(inputs)              # one plan for both runs: it carries no state
+    m = update(seg_begin, seg_end, params, *state.values(), ring, gids, plan,
                5, steps, SEED, keys)
     long_keys = sorted((int(k) >> 32, int(k) & 0xffffffff) for k in keys[:m])
     short_keys = []
     one = np.zeros(n, np.uint64)
     for s in range(5, 5 + steps):
-        c = update(seg_begin, seg_end, params, *state2.values(), ring, gids, *inputs.values(),
+        c = update(seg_begin, seg_end, params, *state2.values(), ring, gids, plan,
                    s, 1, SEED, one)
         short_keys += [(s - 5, int(k) & 0xffffffff) for k in one[:c]]
     assert long_keys == sorted(short_keys) and m > 50
+    for k in state:
+        np.testing.assert_array_equal(state[k], state2[k])
+
+
+def test_plan_scratch_grows_only_for_a_longer_epoch():
+    """The plan's scratch is sized once; a call needs new memory only when it asks for more
+    steps than any call before (max_steps), and the results do not depend on it."""
+    n = 40
+    state, inputs = _exp_network(n)
+    state2 = {k: v.copy() for k, v in state.items()}
+    seg_begin, seg_end = np.array([0, 25], np.int64), np.array([25, n], np.int64)
+    gids = np.arange(n, dtype=np.int64)
+    ring, ring2 = np.zeros((1, n, 2)), np.zeros((1, n, 2))
+    small, large = make_plan(inputs), make_plan(inputs, max_steps=300)
+    keys, keys2 = np.zeros(n * 300, np.uint64), np.zeros(n * 300, np.uint64)
+    for first, steps, held in [(0, 1, 1), (1, 300, 300), (301, 7, 300), (308, 300, 300)]:
+        m = iaf_psc_exp.update(seg_begin, seg_end, exp_params(), *state.values(), ring, gids,
+                               small, first, steps, SEED, keys)
+        m2 = iaf_psc_exp.update(seg_begin, seg_end, exp_params(), *state2.values(), ring2,
+                                gids, large, first, steps, SEED, keys2)
+        assert small.max_steps == held and large.max_steps == 300
+        assert m == m2 and np.array_equal(keys[:m], keys2[:m])
     for k in state:
         np.testing.assert_array_equal(state[k], state2[k])

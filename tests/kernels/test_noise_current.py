@@ -14,7 +14,7 @@ from cython_kernels import (aeif_cond_exp, iaf_cond_alpha, iaf_cond_exp, iaf_psc
 import kernel_twins as tw
 import model_twins as mt
 from test_neurons import (LOCAL_GIDS, N_LOCAL, SEED, SEG_BEGIN, SEG_END, exp_params,
-                          make_inputs, ring_with_input)
+                          make_inputs, make_plan, ring_with_input)
 from test_new_models import COND, seg_rows
 
 
@@ -99,7 +99,7 @@ MODELS = {
 def _run(model, state, ring, inputs, first, n_steps, i_ext):
     kernel, _, rows, *_ = MODELS[model]
     keys = np.zeros(N_LOCAL * n_steps, np.uint64)
-    n = kernel(SEG_BEGIN, SEG_END, rows(), *state.values(), ring, LOCAL_GIDS, *inputs.values(),
+    n = kernel(SEG_BEGIN, SEG_END, rows(), *state.values(), ring, LOCAL_GIDS, make_plan(inputs),
                first, n_steps, SEED, keys, i_ext)
     return list(keys[:n])
 
@@ -153,7 +153,7 @@ def test_i_ext_changes_the_trajectory_and_empty_changes_nothing(model):
         keys = np.zeros(N_LOCAL * 10, np.uint64)
         extra = () if isinstance(i_ext, str) else (i_ext,)
         n = kernel(SEG_BEGIN, SEG_END, rows(), *state.values(), ring, LOCAL_GIDS,
-                   *inputs.values(), 3, 10, SEED, keys, *extra)
+                   make_plan(inputs), 3, 10, SEED, keys, *extra)
         results.append((list(keys[:n]), state))
     for keys, state in results[1:4]:
         assert keys == results[0][0]
@@ -170,7 +170,7 @@ def test_parrot_neuron_ignores_i_ext():
     for i_ext in (None, np.full((7, N_LOCAL), 1e4)):
         keys = np.zeros(N_LOCAL * 7 * 3, np.uint64)
         n = parrot_neuron.update(SEG_BEGIN, SEG_END, np.zeros((2, 0)), ring.copy(), LOCAL_GIDS,
-                                 *inputs.values(), 0, 7, SEED, keys, i_ext)
+                                 make_plan(inputs), 0, 7, SEED, keys, i_ext)
         out.append(list(keys[:n]))
     assert out[0] == out[1] and len(out[0]) == 2 * N_LOCAL
 
