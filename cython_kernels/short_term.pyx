@@ -14,12 +14,14 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
                     const double[::1] weights, const uint16_t[::1] delay_steps,
                     int64_t source_offset, double[::1] x, double[::1] y, double[::1] u,
                     int64_t[::1] t_last, int variant, double U, double tau_psc,
-                    double tau_fac, double tau_rec, double dt, double[:, :, ::1] ring):
+                    double tau_fac, double tau_rec, double dt, double[:, :, ::1] ring,
+                    int unit_events=0):
     """NEST's tsodyks_synapse (variant 1) / tsodyks2_synapse (variant 2): the state x, y, u,
     t_last depends only on the source's spike train (every synapse of the projection starts
     from the same values), so it is kept once per source and updated once per spike; each
     synapse delivers weight * factor (tsodyks: u x after the jump; tsodyks2: x u after
-    the update). The weights are not changed."""
+    the update). The weights are not changed. unit_events=1: the targets ignore weights
+    (NEST's parrot_neuron), each spike adds 1.0."""
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t n_src = x.shape[0]
     cdef int64_t k, syn, gid, s, t, lag
@@ -67,5 +69,7 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
                     w = factor * weights[syn]
                 else:
                     w = weights[syn] * factor
+                if unit_events:
+                    w = 1.0     # a target that ignores weights (parrot_neuron): one event
                 ring[(epoch_first_step + lag + delay_steps[syn]) % ring_len,
                      targets[syn], w < 0.0] += w

@@ -219,7 +219,10 @@ cdef struct Rule:
 
 
 cdef inline void ring_add(double* ring, int64_t n_local, int64_t ring_len, int64_t slot,
-                          int64_t tgt, double w) noexcept nogil:
+                          int64_t tgt, double w, bint unit_events) noexcept nogil:
+    """Input w to (slot, tgt); one event (1.0) instead when the target ignores weights."""
+    if unit_events:
+        w = 1.0
     if slot >= ring_len:
         slot -= ring_len
     ring[(slot * n_local + tgt) * 2 + (1 if w < 0.0 else 0)] += w
@@ -227,7 +230,8 @@ cdef inline void ring_add(double* ring, int64_t n_local, int64_t ring_len, int64
 
 cdef void row_pair(Scratch* sc, const History* h, const Row* r, const Rule* p,
                    const uint32_t* targets, double* weights, const uint16_t* delays,
-                   double* ring, int64_t n_local, int64_t ring_len) noexcept nogil:
+                   double* ring, int64_t n_local, int64_t ring_len,
+                   bint unit_events) noexcept nogil:
     """stdp_synapse: each synapse in row order, facilitations then depression."""
     cdef int64_t syn, tgt, d, idx, last
     cdef double w
@@ -245,12 +249,13 @@ cdef void row_pair(Scratch* sc, const History* h, const Row* r, const Rule* p,
                            p.lam, p.mu_plus, p.wmax)
         w = depress(w, memo.kminus, p.lam, p.alpha, p.mu_minus, p.wmax)
         weights[syn] = w
-        ring_add(ring, n_local, ring_len, r.slot + d, tgt, w)
+        ring_add(ring, n_local, ring_len, r.slot + d, tgt, w, unit_events)
 
 
 cdef void row_power_law(Scratch* sc, const History* h, const Row* r, const Rule* p,
                         const uint32_t* targets, double* weights, const uint16_t* delays,
-                        double* ring, int64_t n_local, int64_t ring_len) noexcept nogil:
+                        double* ring, int64_t n_local, int64_t ring_len,
+                        bint unit_events) noexcept nogil:
     """stdp_pl_synapse_hom: w += lambda w^mu Kplus_term per post spike in the window, in
     rounds over the row (one batched w ** mu per round), then w -= lambda alpha w K_minus
     (clipped at 0) and delivery, in row order."""
@@ -293,7 +298,7 @@ cdef void row_power_law(Scratch* sc, const History* h, const Row* r, const Rule*
         syn = r.begin + i
         w = depress_pl(sc.weight[i], sc.kminus[i], p.lam, p.alpha)
         weights[syn] = w
-        ring_add(ring, n_local, ring_len, r.slot + delays[syn], targets[syn], w)
+        ring_add(ring, n_local, ring_len, r.slot + delays[syn], targets[syn], w, unit_events)
 
 
 def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch_first_step,
@@ -304,12 +309,15 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
                  const int64_t[::1] hist_head, const int64_t[::1] hist_count,
                  const double[::1] tau_minus, double dt, double tau_plus, double lam,
                  double alpha, double mu_plus, double mu_minus, double wmax,
-                 double[:, :, ::1] ring, DeliveryCache cache not None, int power_law=0):
+                 double[:, :, ::1] ring, DeliveryCache cache not None, int power_law=0,
+                 int unit_events=0):
     """Deliver the spikes of sources [source_offset, source_offset + len(kplus)) through
     this projection, updating weights (pA, in place), kplus and t_last (steps); other gids
     are skipped. power_law=1: NEST's stdp_pl_synapse_hom (w += lambda w^mu Kplus e^..;
     w -= lambda alpha w K_minus, clipped at 0; mu_plus is mu; mu_minus, wmax unused).
-    ring: (ring_len, n_local, 2), ring_len > every delay; hist_*: PostHistory arrays."""
+    ring: (ring_len, n_local, 2), ring_len > every delay; hist_*: PostHistory arrays.
+    unit_events=1: the targets ignore weights (NEST's parrot_neuron): each spike adds 1.0,
+    the weights still learn."""
     cdef int64_t n_local = ring.shape[1], ring_len = ring.shape[0]
     cdef int64_t n_src = kplus.shape[0]
     if hist_step.shape[0] != n_local or cache.n_targets < n_local:
@@ -349,16 +357,16 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
                 # NEST sends one event of multiplicity n, with one update
                 for syn in range(r.begin, r.end):
                     ring_add(ring_data, n_local, ring_len, r.slot + delay_steps[syn],
-                             targets[syn], weights[syn])
+                             targets[syn], weights[syn], unit_events)
                 continue
             sc.row_serial += 1
             if r.end > r.begin:
                 if power_law:
                     row_power_law(sc, &h, &r, &p, &targets[0], &weights[0], &delay_steps[0],
-                                  ring_data, n_local, ring_len)
+                                  ring_data, n_local, ring_len, unit_events)
                 else:
                     row_pair(sc, &h, &r, &p, &targets[0], &weights[0], &delay_steps[0],
-                             ring_data, n_local, ring_len)
+                             ring_data, n_local, ring_len, unit_events)
             kplus[s] = r.kplus * exp(<double>(r.t_last - r.t) * dt / tau_plus) + 1.0
             t_last[s] = r.t
 

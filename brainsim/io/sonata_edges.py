@@ -255,6 +255,8 @@ def _index_chunk_flags(pop, num_edges: int, local_targets: np.ndarray) -> np.nda
     r0, r1 = n2r[local_targets, 0], n2r[local_targets, 1]
     keep = (r0 >= 0) & (r1 > r0)
     r0, r1 = r0[keep], r1[keep]
+    if r0.shape[0] == 0:          # no edge onto this rank's targets (or it owns none)
+        return np.zeros(num_chunks, dtype=bool)
     order = np.argsort(r0, kind="stable")
     r0, r1 = r0[order], r1[order]
     r2e = idx["range_to_edge_id"]

@@ -16,20 +16,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cython_kernels import connect, rng
-from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, noise_currents,
-                                     poisson_table)
+from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, ignores_weight,
+                                     noise_currents, poisson_table)
 from brainsim.network.neurons import COMMON_STATE, KERNEL_MODELS, NeuronGroup
 from brainsim.network.partition import Partition
 from brainsim.network.spatial import all_positions
 from brainsim.spec.model import Distribution, ResolvedModel
+from brainsim.spec.neuron_models import NEURON_MODELS
 
 RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli": 1,
               "one_to_one": 2, "all_to_all": 3}
 DISTRIBUTION_CODES = {"constant": 0, "normal": 1, "uniform": 2, "lognormal": 3}
-MULTINOMIAL_STREAM = 7
 # Fixed stream item per initialisable variable, so adding one never changes another's draws.
 INIT_STREAM_ITEMS = {"V_m": 0, "i_syn_ex": 1, "i_syn_in": 2, "i_0": 3, "refr_spikes_buffer": 4,
                      "g_ex": 5, "g_in": 6, "w": 7, "U_m": 8}
+WEIGHT_CHUNK = 1 << 20   # synapses per vectorised step when weights onto parrots are reset
 
 
 @dataclass
@@ -83,11 +84,11 @@ def distribution_args(dist: Distribution) -> tuple[int, np.ndarray]:
 def multinomial_counts(seed: int, projection_index: int, total: int, num_targets: int) -> np.ndarray:
     """Synapses per target of a fixed_total_number projection, identical on every rank.
 
-    One draw couples all targets, so it uses a key shared by all ranks (DESIGN §2.3).
+    The draws couple all targets, so every rank makes all of them from the projection's
+    MULTINOMIAL stream (DESIGN §2.3; connect.fixed_total_counts). Not numpy.random: its
+    import costs 6.3 MiB per rank (it loads OpenSSL through `secrets`).
     """
-    key = np.array([seed, (MULTINOMIAL_STREAM << 24) | projection_index], dtype=np.uint64)
-    generator = np.random.Generator(np.random.Philox(key=key))
-    return generator.multinomial(total, np.full(num_targets, 1.0 / num_targets)).astype(np.int64)
+    return connect.fixed_total_counts(seed, projection_index, total, num_targets)
 
 
 def _kernel_call(model: ResolvedModel, proj, partition: Partition, rank: int) -> dict:
@@ -207,7 +208,8 @@ def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
 def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
                    positions: dict | None = None, projections=None) -> Synapses:
     """Generate the incoming synapses of this rank's neurons in CSR by source gid: those
-    of `projections` (default: every static projection; plastic ones have their own)."""
+    of `projections` (default: every static projection; plastic ones have their own and
+    keep their weights: a parrot target counts their events, PlasticProjection.unit_events)."""
     if projections is None:
         projections = [p for p in model.projections if p.synapse_model == "static_synapse"]
     positions = all_positions(model) if positions is None else positions
@@ -236,8 +238,24 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     if not np.array_equal(fill_ptr, row_ptr[1:]):
         raise RuntimeError("synapse count and fill passes disagree (a source of synapses "
                            "changed between the passes?)")
+    static = [p for p in projections if p.synapse_model == "static_synapse"]
+    _unit_weights_onto_parrots(model, partition, rank, static, target, weight)
     return Synapses(row_ptr, target, weight, delay_steps,
                     int(min_delay) if max_delay else 0, int(max_delay))
+
+
+def _unit_weights_onto_parrots(model: ResolvedModel, partition: Partition, rank: int,
+                               projections, target: np.ndarray, weight: np.ndarray) -> None:
+    """Weight 1 (one event per spike) for the synapses onto populations that ignore weights
+    (NEST's parrot_neuron): their drawn or read weights are replaced after the fill, so
+    connectivity and delays stay those of the weights given."""
+    local_gids = partition.local_gids(rank)
+    for pop_index in sorted({p.target for p in projections if ignores_weight(model, p.target)}):
+        pop = model.populations[pop_index]
+        lo, hi = np.searchsorted(local_gids, [pop.offset, pop.offset + pop.size])
+        for start in range(0, target.shape[0], WEIGHT_CHUNK):   # bounded temporaries
+            chunk = target[start:start + WEIGHT_CHUNK]
+            weight[start:start + WEIGHT_CHUNK][(chunk >= lo) & (chunk < hi)] = 1.0
 
 
 def _initial_state(model: ResolvedModel, local_gids: np.ndarray, population_of_local,
@@ -277,9 +295,18 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
             model=kernel_model, populations=[p.index for p in pops],
             seg_begin=np.array(begin, dtype=np.int64), seg_end=np.array(end, dtype=np.int64),
             seg_params=np.ascontiguousarray(params, dtype=np.float64),
-            poisson=poisson_table(model.poisson_inputs, segment_of, dt),
+            poisson=_poisson_table(model, model_name, segment_of),
             dc=dc_table(model.dc_inputs, segment_of, dt)))
     return groups
+
+
+def _poisson_table(model: ResolvedModel, model_name: str, segment_of: dict):
+    """The Poisson inputs of one model group; weight 1 (each spike one event) when the
+    model ignores weights (NEST's parrot_neuron)."""
+    table = poisson_table(model.poisson_inputs, segment_of, model.simulation.dt)
+    if NEURON_MODELS[model_name].ignores_weight:
+        table.weight[:] = 1.0
+    return table
 
 
 def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -> LocalNetwork:
@@ -345,7 +372,7 @@ def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positio
             local_max_delay_steps=syn.local_max_delay_steps,
             kplus=np.zeros(src.size if stdp else 0, dtype=np.float64),
             t_last=np.zeros(src.size, dtype=np.int64), model=proj.synapse_model,
-            presyn=presyn))
+            presyn=presyn, unit_events=ignores_weight(model, proj.target)))
         if stdp:
             archiving[population_of_local == tgt.index] = 1
     if not any(p.uses_post_trace for p in plastic):

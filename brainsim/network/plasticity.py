@@ -48,6 +48,9 @@ class PlasticProjection:
     model: str = "stdp_synapse"
     # tsodyks_synapse (x, y, u) / tsodyks2_synapse (x, u): float64 [source_size] each
     presyn: dict = None
+    # the target population ignores weights (NEST's parrot_neuron): every spike delivers
+    # one event (1.0) while the weights still learn
+    unit_events: bool = False
 
     @property
     def uses_post_trace(self) -> bool:
@@ -123,25 +126,34 @@ class PostHistory:
     bound = -(1 << 62)
 
     def export(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(count per local neuron, steps, K) with each neuron's entries oldest first."""
-        cap = self.step.shape[1]
-        idx = [(self.head[i] + np.arange(self.count[i])) % cap
-               for i in range(self.count.shape[0])]
-        steps = np.concatenate([self.step[i, c] for i, c in enumerate(idx)]) \
-            if idx else np.zeros(0, np.int64)
-        ks = np.concatenate([self.k[i, c] for i, c in enumerate(idx)]) \
-            if idx else np.zeros(0, np.float64)
-        return self.count.copy(), steps.astype(np.int64), ks.astype(np.float64)
+        """(count per local neuron, stamp steps int64, K_minus float64) with each neuron's
+        entries oldest first, neurons in local order (one gather, no loop over neurons)."""
+        rows, pos = self._ragged(np.arange(self.count.shape[0]), self.count)
+        cols = (self.head[rows] + pos) % self.step.shape[1]
+        return (self.count.copy(), self.step[rows, cols].astype(np.int64),
+                self.k[rows, cols].astype(np.float64))
 
     def load(self, local_index: np.ndarray, counts: np.ndarray, steps: np.ndarray,
              ks: np.ndarray) -> None:
+        """Replace the histories of the neurons at local_index with counts[j] entries each
+        (steps: stamp steps, ks: K_minus; concatenated oldest first, as export gives);
+        every ring then starts at 0. Neurons not listed keep no entries."""
+        counts = np.asarray(counts, dtype=np.int64)
         while counts.size and counts.max() > self.step.shape[1]:
             self.grow()
         self.head[:] = 0
         self.count[:] = 0
-        offsets = np.concatenate([[0], np.cumsum(counts)])
-        for j, i in enumerate(local_index):
-            c = int(counts[j])
-            self.step[i, :c] = steps[offsets[j]:offsets[j] + c]
-            self.k[i, :c] = ks[offsets[j]:offsets[j] + c]
-            self.count[i] = c
+        rows, pos = self._ragged(np.asarray(local_index, dtype=np.int64), counts)
+        total = rows.shape[0]
+        self.step[rows, pos] = steps[:total]
+        self.k[rows, pos] = ks[:total]
+        self.count[local_index] = counts
+
+    @staticmethod
+    def _ragged(owners: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner, position within its owner) of each entry of a ragged array whose owner i
+        has counts[i] consecutive entries: ([0,0,1], [0,1,0]) for counts [2, 1]."""
+        counts = np.asarray(counts, dtype=np.int64)
+        total = int(counts.sum())
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        return np.repeat(owners, counts), np.arange(total, dtype=np.int64) - starts

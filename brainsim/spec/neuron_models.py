@@ -31,6 +31,10 @@ class NeuronModel:
         weights may also be given in mV of peak PSP (None: native unit only).
     charge: (params, weight) -> charge (fC = pA*ms) one spike delivers per unit of native
         weight (for the DC compensation of down-scaled in-degrees).
+    ignores_weight: every incoming spike is one event whatever the weight of its connection
+        (NEST's parrot_neuron); the build stores weight 1 for the static synapses and inputs
+        onto such a population, and plastic synapses onto it deliver 1 per spike while their
+        weights learn as NEST's do.
     """
     name: str
     weight_unit: str
@@ -43,6 +47,7 @@ class NeuronModel:
     initial_values: Mapping[str, object] = field(default_factory=lambda: {"V_m": "E_L"})
     psp_conversion: Callable | None = field(default=None, repr=False)
     charge: Callable | None = field(default=None, repr=False)
+    ignores_weight: bool = False
 
     @property
     def weight_units(self) -> tuple:
@@ -271,11 +276,12 @@ IZHIKEVICH = NeuronModel(
 PARROT_NEURON = NeuronModel(
     name="parrot_neuron",
     weight_unit="spikes",
-    defaults={},
-    units={},
+    defaults={"tau_minus": 20.0},       # ms, for STDP onto it (NEST's ArchivingNode)
+    units={"tau_minus": "ms"},
     state_variables={},
     initial_values={},
     charge=lambda p, w: 0.0,
+    ignores_weight=True,
 )
 
 NEURON_MODELS: dict[str, NeuronModel] = {

@@ -2,7 +2,8 @@
 """Generate ``tests/reference/nest_stdp_reference.json`` from NEST 3.10: stdp_synapse weight
 trajectories for one pre/post pair (as NEST's own STDP tests build it).
 
-    spike_generator -> parrot_neuron (pre) --stdp_synapse--> post (iaf_psc_delta / _exp)
+    spike_generator -> parrot_neuron (pre) --stdp_synapse--> post (iaf_psc_delta / _exp /
+                                                                  _alpha / parrot_neuron)
     spike_generator ----------------------------static-----> post (drives its spikes)
 
 brainsim's tests compare against the committed JSON and do NOT need NEST. To regenerate::
@@ -36,6 +37,11 @@ CASES = {
         post_model="iaf_psc_alpha", post_params={"tau_minus": 15.0}, drive_weight=100000.0,
         stdp={"weight": -20.0, "delay": 2.3, "lambda": 0.2, "Wmax": -40.0, "mu_plus": 0.0,
               "mu_minus": 0.0}),
+    # a parrot target ignores every weight (each spike one event) while the weight learns
+    "parrot_post": dict(
+        post_model="parrot_neuron", post_params={"tau_minus": 18.0}, drive_weight=2.5,
+        stdp={"weight": 3.0, "delay": 1.2, "tau_plus": 14.0, "lambda": 0.03, "alpha": 0.8,
+              "mu_plus": 0.5, "mu_minus": 0.7, "Wmax": 10.0}),
 }
 T_SIM = 250.0
 CHUNK = 5.0

@@ -272,6 +272,17 @@ def test_sonata_edges_round_trip_and_rank_independence(tmp_path, index, monkeypa
     np.testing.assert_array_equal(table, expected)
 
 
+def test_sonata_edges_onto_fewer_targets_than_ranks(tmp_path):
+    """A rank that owns none of the edges' targets reads nothing (the index says so)."""
+    write_random_edges(tmp_path / "edges.h5", 30, 2, 50, sorted_by_target=True, index=True)
+    write_nodes(str(tmp_path / "nodes.h5"), {"A": 30, "B": 2})
+    model = model_file(tmp_path, [pop("B", 2), pop("A", 30)], [{
+        "source": "A", "target": "B",
+        "rule": {"name": "sonata", "edges_file": "edges.h5", "edge_population": "A_to_B",
+                 "nodes_file": "nodes.h5"}}])
+    assert assert_rank_independent(model, ranks=(3, 5)).shape[0] == 50
+
+
 def test_sonata_edge_groups(tmp_path):
     import h5py
     path = tmp_path / "groups.h5"
