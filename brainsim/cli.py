@@ -48,7 +48,8 @@ def make_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="sizes, synapse counts, delays, memory per rank; "
                                "or what a checkpoint holds")
     _add_model_arguments(info)
-    info.add_argument("-n", "--ranks", type=int, default=1, help="number of MPI ranks")
+    info.add_argument("-n", "--ranks", type=int, help="number of MPI ranks (default: the "
+                      "config's run: nodes x ranks_per_node, or ranks; else 1)")
     from brainsim.analysis.cli import add_parser as add_analyse_parser
     add_analyse_parser(commands)
     from brainsim.scheduler.cli import add_parsers as add_scheduler_parsers
@@ -107,12 +108,17 @@ def command_validate(args) -> int:
 def command_info(args) -> int:
     import os
     from brainsim.network.estimate import delay_extent_steps, estimate_memory, expected_synapses
+    from brainsim.scheduler.memory import config_memory_warning, configured_ranks
     from brainsim.spec import SpecError, load_model
     if os.path.isdir(args.model):
         return info_checkpoint(args.model)
     model = load_model(args.model, args.config, args.overrides)
-    if args.ranks < 1:
+    if args.ranks is not None and args.ranks < 1:
         raise SpecError(f"-n {args.ranks}: expected a number of ranks >= 1")
+    where = run_setting_source(args)
+    nodes, ranks_per_node = configured_ranks(model.document.get("run"), where)
+    num_ranks = args.ranks if args.ranks is not None else nodes * ranks_per_node
+    warning = config_memory_warning(model, args.ranks, where)   # checks run: before output
     dt = model.simulation.dt
     incoming = [0.0] * len(model.populations)
     for proj in model.projections:
@@ -128,16 +134,25 @@ def command_info(args) -> int:
     lo, hi = delay_extent_steps(model)
     if hi:
         print(f"delays: min {lo * dt:g} ms ({lo} steps), max ~{hi * dt:g} ms ({hi} steps)")
-    memory = estimate_memory(model, args.ranks)
-    print(f"estimated peak memory per rank on {args.ranks} rank(s): {memory.total_mib:,.0f} MiB "
-          f"(synapses {memory.synapse_mib:,.0f}, neurons {memory.neuron_mib:,.0f}, "
-          f"ring buffers {memory.ring_mib:,.0f}); total {memory.total_mib * args.ranks:,.0f} MiB")
-    if args.config:
-        from brainsim.scheduler.memory import config_memory_warning
-        warning = config_memory_warning(model)
-        if warning:
-            sys.stderr.write(f"brainsim: {warning}\n")
+    memory = estimate_memory(model, num_ranks)
+    plastic = f", plastic state {memory.plastic_mib:,.1f}" if memory.plastic_mib else ""
+    print(f"estimated peak memory per rank on {num_ranks} rank(s): {memory.total_mib:,.0f} MiB "
+          f"(synapses {memory.synapse_mib:,.0f}{plastic}, neurons {memory.neuron_mib:,.0f}, "
+          f"ring buffers {memory.ring_mib:,.0f}); total {memory.total_mib * num_ranks:,.0f} MiB")
+    if warning:
+        sys.stderr.write(f"brainsim: {warning}\n")
     return 0
+
+
+def run_setting_source(args):
+    """where(key): what set run.<key>, for messages: --set, else the config, else the model."""
+    def where(key: str) -> str:
+        for text in args.overrides:
+            path = text.split("=", 1)[0].strip()
+            if path == "run" or path == f"run.{key}" or path.startswith(f"run.{key}."):
+                return "--set"
+        return args.config or args.model
+    return where
 
 
 def info_checkpoint(path: str) -> int:

@@ -2,7 +2,8 @@
 
 Counts are exact for fixed_total_number, fixed_indegree, fixed_outdegree, one_to_one,
 all_to_all and SONATA edges (whole file), the expectation for pairwise_bernoulli, and an
-upper bound (p_center for every pair) for distance-dependent pairwise_bernoulli. Memory follows the storage of DESIGN §4.
+upper bound (p_center for every pair) for distance-dependent pairwise_bernoulli. Memory
+follows the storage of DESIGN §4 and, for plastic projections, of brainsim.network.plasticity.
 """
 from __future__ import annotations
 
@@ -15,6 +16,15 @@ from brainsim.spec.model import Projection, ResolvedModel
 BYTES_PER_SYNAPSE = 4 + 8 + 2          # target uint32, weight float64, delay uint16
 BYTES_PER_NEURON_STATE = 8 * 5 + 4 + 8 + 2  # state arrays, refractory, gid, population
 PYTHON_BASELINE_MIB = 90.0             # interpreter + numpy + h5py + mpi4py, measured
+# Plastic projections (brainsim.network.plasticity): their synapses take BYTES_PER_SYNAPSE
+# like static ones, plus a row_ptr (int64 per gid + 1) per projection on every rank, and
+# per-source state replicated on every rank: t_last int64 and these float64 arrays.
+PER_SOURCE_FLOATS = {"stdp_synapse": 1, "stdp_pl_synapse_hom": 1,      # kplus
+                     "tsodyks_synapse": 3, "tsodyks2_synapse": 2}       # x, y, u / x, u
+POST_TRACE_MODELS = ("stdp_synapse", "stdp_pl_synapse_hom")
+POST_HISTORY_CAPACITY = 8              # initial ring length per neuron (PostHistory)
+# step int64 + K float64 per ring entry; head, count int64, archiving uint8, tau_minus float64
+BYTES_PER_POST_HISTORY = POST_HISTORY_CAPACITY * (8 + 8) + 8 + 8 + 1 + 8
 
 
 def expected_synapses(model: ResolvedModel, proj: Projection) -> float:
@@ -72,12 +82,31 @@ def _max_distance(model: ResolvedModel, proj: Projection) -> float:
 
 @dataclass
 class MemoryEstimate:
+    """Per rank: counts, and memory in MiB by part (total includes the Python baseline)."""
     synapses_per_rank: float
     neurons_per_rank: float
-    synapse_mib: float
-    neuron_mib: float
+    synapse_mib: float         # every synapse, static and plastic, 14 B each
+    neuron_mib: float          # neuron state, the static CSR's row_ptr and build cursor
     ring_mib: float
     total_mib: float
+    plastic_mib: float = 0.0   # plastic row_ptrs, per-source state, post-spike histories
+
+
+def plastic_bytes(model: ResolvedModel, num_ranks: int) -> float:
+    """Bytes per rank that plastic projections add to their synapses: one row_ptr each
+    (int64, num_neurons + 1) and the per-source state (t_last int64, kplus or x, (y,) u
+    float64) on every rank, and, when a projection has a postsynaptic trace, the spike
+    history rings of the rank's neurons (initial capacity 8; they grow with the rate)."""
+    total = 0.0
+    for proj in model.projections:
+        floats = PER_SOURCE_FLOATS.get(proj.synapse_model)
+        if floats is None:
+            continue
+        total += 8 * (model.num_neurons + 1)
+        total += model.populations[proj.source].size * (8 + 8 * floats)
+    if any(p.synapse_model in POST_TRACE_MODELS for p in model.projections):
+        total += model.num_neurons / num_ranks * BYTES_PER_POST_HISTORY
+    return total
 
 
 def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
@@ -91,5 +120,7 @@ def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
     synapse_mib = synapses * BYTES_PER_SYNAPSE * mib
     neuron_mib = (neurons * BYTES_PER_NEURON_STATE + 2 * 8 * (model.num_neurons + 1)) * mib
     ring_mib = ring_len * neurons * 2 * 8 * mib
-    total = synapse_mib + neuron_mib + ring_mib + PYTHON_BASELINE_MIB
-    return MemoryEstimate(synapses, neurons, synapse_mib, neuron_mib, ring_mib, total)
+    plastic_mib = plastic_bytes(model, num_ranks) * mib
+    total = synapse_mib + neuron_mib + ring_mib + plastic_mib + PYTHON_BASELINE_MIB
+    return MemoryEstimate(synapses, neurons, synapse_mib, neuron_mib, ring_mib, total,
+                          plastic_mib)
