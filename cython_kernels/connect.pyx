@@ -27,7 +27,7 @@ from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memset
 
 from cython_kernels.rng cimport (
-    SOURCE, WEIGHT, DELAY, BERNOULLI, RNG_OK, stream_draw, word_a, uniform01,
+    SOURCE, WEIGHT, DELAY, BERNOULLI, MULTINOMIAL, RNG_OK, philox4, stream_draw, word_a, uniform01,
     uniform_index, draw_distribution, draw_normal_pair, _copy_params, DIST_NORMAL,
 )
 
@@ -716,3 +716,41 @@ cdef str _explicit_error(SynapseSink sink):
     if sink.error == ERR_ROW_RANGE:
         return f"source gid {int(sink.error_value)} beyond the CSR rows ({sink.n_rows})"
     return f"fill position {int(sink.error_value)} outside the output arrays (error {sink.error})"
+
+
+def fixed_total_counts(uint64_t seed, uint32_t item, int64_t total, int64_t num_targets):
+    """Synapses per target of a fixed_total_number projection (int64, summing to total):
+    `total` independent uniform target draws, i.e. a multinomial with equal probabilities,
+    the same on every rank (each rank makes every draw: ~3 ns each).
+
+    32-bit words come in order from stream (MULTINOMIAL, item), four per Philox call with
+    c0, c1 = call number; a word x gives target (x n) >> 32 unless the low 32 bits of x n
+    fall below 2^32 mod n, the share of words that would favour some targets (Lemire's
+    rejection: every target exactly equally likely); rejected words are skipped."""
+    if num_targets < 1 or num_targets >= (1 << 32) or total < 0:
+        raise ValueError(f"need 1 <= num_targets < 2**32 and total >= 0, got "
+                         f"{num_targets}, {total}")
+    counts = np.zeros(num_targets, dtype=np.int64)
+    cdef int64_t[::1] out = counts
+    cdef uint64_t n = <uint64_t>num_targets
+    cdef uint32_t threshold = <uint32_t>(((<uint64_t>1 << 32) - n) % n)
+    cdef uint64_t call = 0, product
+    cdef uint32_t words[4]
+    cdef philox4 w
+    cdef int used = 4
+    cdef int64_t drawn = 0
+    with nogil:
+        while drawn < total:
+            if used == 4:
+                w = stream_draw(seed, MULTINOMIAL, item, 0, <uint32_t>call,
+                                <uint32_t>(call >> 32))
+                words[0], words[1], words[2], words[3] = w.w0, w.w1, w.w2, w.w3
+                call += 1
+                used = 0
+            product = <uint64_t>words[used] * n
+            used += 1
+            if <uint32_t>product < threshold:
+                continue
+            out[product >> 32] += 1
+            drawn += 1
+    return counts

@@ -22,16 +22,20 @@ cdef int64_t deliver_core(const uint64_t[::1] spike_keys,   # IN sorted (lag, gi
     """Returns -1 on success, else the position of the first key whose gid has no CSR row."""
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t n_rows = row_ptr.shape[0] - 1
-    cdef int64_t k, syn, base, gid
+    cdef int64_t k, syn, base, gid, slot
     cdef double w
     for k in range(n_spikes):
         gid = <int64_t>(spike_keys[k] & 0xffffffffULL)
         if gid >= n_rows:
             return k
-        base = epoch_first_step + <int64_t>(spike_keys[k] >> 32)
+        # one modulo per spike, not per synapse: delay_steps < ring_len
+        base = (epoch_first_step + <int64_t>(spike_keys[k] >> 32)) % ring_len
         for syn in range(row_ptr[gid], row_ptr[gid + 1]):
             w = weights[syn]
-            ring[(base + delay_steps[syn]) % ring_len, targets[syn], w < 0.0] += w
+            slot = base + delay_steps[syn]
+            if slot >= ring_len:
+                slot -= ring_len
+            ring[slot, targets[syn], w < 0.0] += w
     return -1
 
 

@@ -51,6 +51,7 @@ cpdef enum StreamKind:
     INIT = 4         # initial state, item = state-variable index
     POISSON = 5      # per-step Poisson input, item = input index
     BERNOULLI = 6    # pairwise_bernoulli skips, item = projection index
+    MULTINOMIAL = 7  # fixed_total_number counts per target, item = projection index
 
 
 # Distribution codes for draw_distribution (params = (a, b, min, max)).

@@ -12,7 +12,6 @@ Static connectivity is not saved; it is regenerated from the seed.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -41,6 +40,7 @@ def shard_name(rank: int) -> str:
 
 
 def sha256_of(path: str) -> str:
+    import hashlib      # here, not at import: OpenSSL costs 3.6 MiB per rank (docs/performance.md)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):

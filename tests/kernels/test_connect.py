@@ -180,3 +180,20 @@ def test_error_cases_raise_valueerror():
         build(0, targets, counts=np.full(10, -1))
     with pytest.raises(ValueError, match="one count per target"):
         build(0, targets, counts=np.full(9, 1))
+
+
+def test_fixed_total_counts_is_an_equal_multinomial():
+    from cython_kernels.connect import fixed_total_counts
+    counts = fixed_total_counts(55, 3, 2_000_000, 1000)
+    assert counts.dtype == np.int64 and counts.sum() == 2_000_000
+    # multinomial with p = 1/1000: mean 2000, variance 2000 (1 - 1/1000)
+    assert abs(counts.var() / (2000 * 0.999) - 1.0) < 0.15
+    chi2 = float(np.sum((counts - 2000.0) ** 2 / 2000.0))
+    assert 850 < chi2 < 1150                               # 999 degrees of freedom
+    assert np.array_equal(counts, fixed_total_counts(55, 3, 2_000_000, 1000))
+    assert not np.array_equal(counts, fixed_total_counts(55, 4, 2_000_000, 1000))
+    assert not np.array_equal(counts, fixed_total_counts(56, 3, 2_000_000, 1000))
+    assert fixed_total_counts(1, 0, 0, 5).tolist() == [0] * 5
+    assert fixed_total_counts(1, 0, 7, 1).tolist() == [7]
+    with pytest.raises(ValueError):
+        fixed_total_counts(1, 0, 10, 0)
