@@ -51,6 +51,8 @@ class EdgesInfo:
     digest: str
     delay_min: float = 0.0
     delay_max: float = 0.0
+    weight_min: float = 0.0     # over the file (0 when it has no edges)
+    weight_max: float = 0.0
 
 
 def _h5py():
@@ -141,6 +143,7 @@ def inspect_edges(path: str, population: str, *, nodes_file: str | None = None,
         groups = _groups(pop, num_edges, path, where)
         digest = hashlib.sha256()
         dmin, dmax = np.inf, 0.0
+        wmin, wmax = np.inf, -np.inf
         for begin, end, src, tgt, weight, delay in _chunks(pop, num_edges, groups, path, where,
                                                            None):
             for ids, size, name, side in ((src, source_size, source_name, "source_node_id"),
@@ -160,6 +163,8 @@ def inspect_edges(path: str, population: str, *, nodes_file: str | None = None,
                                      "finite weights")
             if delay.size:
                 dmin, dmax = min(dmin, float(delay.min())), max(dmax, float(delay.max()))
+            if weight.size:
+                wmin, wmax = min(wmin, float(weight.min())), max(wmax, float(weight.max()))
             for arr in (src, tgt, weight, delay):
                 digest.update(np.ascontiguousarray(arr).tobytes())
         src_pop, tgt_pop = _attr(src_ds, "node_population"), _attr(tgt_ds, "node_population")
@@ -168,7 +173,9 @@ def inspect_edges(path: str, population: str, *, nodes_file: str | None = None,
                                   (tgt_pop, target_size, target_name)))
     return EdgesInfo(num_edges=num_edges, source_population=src_pop,
                      target_population=tgt_pop, groups=groups, digest=digest.hexdigest(),
-                     delay_min=dmin if num_edges else 0.0, delay_max=dmax)
+                     delay_min=dmin if num_edges else 0.0, delay_max=dmax,
+                     weight_min=wmin if num_edges else 0.0,
+                     weight_max=wmax if num_edges else 0.0)
 
 
 def _check_nodes(nodes_file: str, sides) -> None:

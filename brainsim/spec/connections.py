@@ -376,8 +376,9 @@ def resolve_path(ck: Checker, raw: str, path) -> str:
 
 
 def read_sonata_rule(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo, dt: float
-                     ) -> SonataEdges:
-    """Check a SONATA edges file now (every rank alike), so a bad file fails at load."""
+                     ) -> tuple[SonataEdges, tuple[float, float]]:
+    """Check a SONATA edges file now (every rank alike), so a bad file fails at load.
+    Returns the edges and the range of the file's weights."""
     from brainsim.io.sonata_edges import EdgesFileError, inspect_edges
     for key in ("edges_file", "edge_population"):
         ck.string(rule, key, rp)
@@ -396,7 +397,23 @@ def read_sonata_rule(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo, dt
     return SonataEdges(edges_file=paths["edges_file"], population=rule["edge_population"],
                        nodes_file=paths.get("nodes_file", ""), num_edges=info.num_edges,
                        file_digest=info.digest, delay_min=info.delay_min,
-                       delay_max=info.delay_max)
+                       delay_max=info.delay_max), (info.weight_min, info.weight_max)
+
+
+def check_file_weights(ck: Checker, path, edges_file: str, weights: tuple[float, float],
+                       synapse_model: str, synapse_params: tuple) -> None:
+    """The signs a plastic model needs, over every syn_weight of a SONATA edges file (pA or
+    mV): stdp_pl_synapse_hom w >= 0 (it takes w ** mu), stdp_synapse the sign of Wmax."""
+    low, high = weights
+    if synapse_model == "stdp_pl_synapse_hom" and low < 0:
+        ck.fail(path, f"syn_weight {low:g} in {edges_file}",
+                "weights >= 0 for stdp_pl_synapse_hom (w ** mu)")
+    if synapse_model == "stdp_synapse":
+        wmax = dict(synapse_params)["Wmax"]
+        bad = low if wmax >= 0 else high
+        if (bad >= 0) != (wmax >= 0):
+            ck.fail(path, f"syn_weight {bad:g} in {edges_file} and Wmax {wmax:g} of "
+                    "different sign", "the same sign (NEST's stdp_synapse)")
 
 
 def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
@@ -428,15 +445,19 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
 
         sp = p + ("synapse",)
         if name == "sonata":
-            numbers["sonata"] = read_sonata_rule(ck, rule, rp, src, tgt, dt)
-            syn = ck.mapping(proj.get("synapse") or {}, sp, ("model",))
+            numbers["sonata"], weights = read_sonata_rule(ck, rule, rp, src, tgt, dt)
+            syn = ck.mapping(proj.get("synapse") or {}, sp, ("model", "params"))
             synapse_model = ck.string(syn, "model", sp, default="static_synapse",
-                                      choices=("static_synapse",))
+                                      choices=SYNAPSE_MODELS)
+            synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
+            if numbers["sonata"].num_edges:
+                check_file_weights(ck, rp + ("edges_file",), numbers["sonata"].edges_file,
+                                   weights, synapse_model, synapse_params)
             projections.append(Projection(
                 index=i, source=src.index, target=tgt.index, rule=name,
                 weight=Distribution(kind="constant"), delay=Distribution(kind="constant",
                                                                          value=dt),
-                synapse_model=synapse_model, **numbers))
+                synapse_model=synapse_model, synapse_params=synapse_params, **numbers))
             continue
         syn = ck.mapping(proj["synapse"], sp, SYNAPSE_KEYS, required=("weight",))
         synapse_model = ck.string(syn, "model", sp, default="static_synapse",
