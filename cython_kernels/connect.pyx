@@ -721,24 +721,29 @@ cdef str _explicit_error(SynapseSink sink):
 def fixed_total_counts(uint64_t seed, uint32_t item, int64_t total, int64_t num_targets):
     """Synapses per target of a fixed_total_number projection (int64, summing to total):
     `total` independent uniform target draws, i.e. a multinomial with equal probabilities,
-    the same on every rank (each rank makes every draw: ~3 ns each).
+    the same on every rank (each rank makes every draw).
 
     32-bit words come in order from stream (MULTINOMIAL, item), four per Philox call with
-    c0, c1 = call number; a word x gives target (x n) >> 32 unless the low 32 bits of x n
-    fall below 2^32 mod n, the share of words that would favour some targets (Lemire's
-    rejection: every target exactly equally likely); rejected words are skipped."""
+    c0, c1 = call number; a word x gives target (x n) >> 32
+    unless the low 32 bits of x n fall below 2^32 mod n, the share of words that would
+    favour some targets (Lemire's rejection: every target exactly equally likely); rejected
+    words are skipped."""
     if num_targets < 1 or num_targets >= (1 << 32) or total < 0:
         raise ValueError(f"need 1 <= num_targets < 2**32 and total >= 0, got "
                          f"{num_targets}, {total}")
     counts = np.zeros(num_targets, dtype=np.int64)
+    # uint32 tallies, half the cache footprint of int64 (the increments land at random:
+    # 5.3 -> 2.7 ns per draw at 77,169 targets), added to counts every 2^32 - 1 draws
+    tallies = np.zeros(num_targets, dtype=np.uint32)
     cdef int64_t[::1] out = counts
+    cdef uint32_t[::1] tally = tallies
     cdef uint64_t n = <uint64_t>num_targets
     cdef uint32_t threshold = <uint32_t>(((<uint64_t>1 << 32) - n) % n)
     cdef uint64_t call = 0, product
     cdef uint32_t words[4]
     cdef philox4 w
     cdef int used = 4
-    cdef int64_t drawn = 0
+    cdef int64_t drawn = 0, tallied = 0, i
     with nogil:
         while drawn < total:
             if used == 4:
@@ -751,6 +756,12 @@ def fixed_total_counts(uint64_t seed, uint32_t item, int64_t total, int64_t num_
             used += 1
             if <uint32_t>product < threshold:
                 continue
-            out[product >> 32] += 1
+            tally[product >> 32] += 1
             drawn += 1
+            tallied += 1
+            if tallied == <int64_t>0xffffffff or drawn == total:
+                for i in range(num_targets):
+                    out[i] += tally[i]
+                    tally[i] = 0
+                tallied = 0
     return counts
