@@ -3,6 +3,8 @@ outputs never clobbered, validate and info on the shipped models."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -97,3 +99,20 @@ def test_noise_generator_model_runs(tmp_path):
     assert done.returncode == 0, done.stderr
     rate = next(line for line in done.stdout.splitlines() if line.startswith("A "))
     assert float(rate.split()[-1]) > 0.0
+
+
+def test_run_processes_keep_blas_single_threaded(tmp_path):
+    """A run starts no BLAS threads beside its rank (they would spin on the rank's core),
+    unless the user asked for them."""
+    code = ("import sys; from brainsim.cli import main; main(sys.argv[1:]);"
+            "import os; print(os.environ.get('OPENBLAS_NUM_THREADS'))")
+    model = SMALL
+    for env_value, expected in ((None, "1"), ("3", "3")):
+        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+        if env_value:
+            env["OPENBLAS_NUM_THREADS"] = env_value
+        done = subprocess.run([sys.executable, "-c", code, "run", model, "-o",
+                               str(tmp_path / f"out{env_value}"), "--no-progress"],
+                              capture_output=True, text=True, env=env, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip().splitlines()[-1] == expected
