@@ -89,7 +89,8 @@ cdef extern from *:
     }
 
     /* 16 lanes at a time with the same operations as the scalar lanes (integer only; the
-     * int32 -> double conversions and the two double operations are exact). */
+     * int32 -> double conversions and the two double operations are exact, so no FMA or
+     * rounding can differ). */
     __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw")))
     static void brainsim_poisson_batch_avx512(BRAINSIM_BATCH_ARGS) {
         const __m512i m0 = _mm512_set1_epi32((int)0xD2511F53u);
@@ -128,8 +129,54 @@ cdef extern from *:
         BRAINSIM_PHILOX_UNIFORM_LANES(vector_lanes)
         BRAINSIM_CDF_COUNTS
     }
+    /* The same with AVX2: 8 lanes per vector (6.7 -> ~2 ns per draw as GCC vectorised it). */
     __attribute__((target("avx2")))
-    static void brainsim_poisson_batch_avx2(BRAINSIM_BATCH_ARGS) { BRAINSIM_POISSON_BATCH_BODY }
+    static inline __m256i brainsim_mulhi_epu32_avx2(__m256i a, __m256i b) {
+        __m256i even = _mm256_mul_epu32(a, b);
+        __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
+        return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    }
+
+    __attribute__((target("avx2")))
+    static inline __m256d brainsim_uniform4_avx2(__m128i hi, __m128i lo) {
+        __m256d value = _mm256_add_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(hi),
+                                                    _mm256_set1_pd(134217728.0)),
+                                      _mm256_cvtepi32_pd(lo));
+        return _mm256_mul_pd(value, _mm256_set1_pd(1.0 / 9007199254740992.0));
+    }
+
+    __attribute__((target("avx2")))
+    static void brainsim_poisson_batch_avx2(BRAINSIM_BATCH_ARGS) {
+        const __m256i m0 = _mm256_set1_epi32((int)0xD2511F53u);
+        const __m256i m1 = _mm256_set1_epi32((int)0xCD9E8D57u);
+        int vector_lanes = n - n % 8;
+        for (int i = 0; i < vector_lanes; i += 8) {
+            __m256i x0 = _mm256_set1_epi32((int)c0), x1 = _mm256_set1_epi32((int)c1);
+            __m256i x2 = _mm256_loadu_si256((const __m256i*)(gids + i));
+            __m256i x3 = _mm256_set1_epi32((int)c3);
+            uint32_t a0 = (uint32_t)seed, a1 = (uint32_t)(seed >> 32);
+            for (int r = 0; r < 10; r++) {
+                __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(brainsim_mulhi_epu32_avx2(x2, m1), x1),
+                                              _mm256_set1_epi32((int)a0));
+                __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(brainsim_mulhi_epu32_avx2(x0, m0), x3),
+                                              _mm256_set1_epi32((int)a1));
+                x1 = _mm256_mullo_epi32(x2, m1);
+                x3 = _mm256_mullo_epi32(x0, m0);
+                x0 = n0;
+                x2 = n2;
+                a0 += 0x9E3779B9u; a1 += 0xBB67AE85u;
+            }
+            __m256i hi = _mm256_srli_epi32(x1, 6);
+            __m256i lo = _mm256_or_si256(_mm256_slli_epi32(_mm256_and_si256(x1, _mm256_set1_epi32(63)), 21),
+                                         _mm256_srli_epi32(x0, 11));
+            _mm256_storeu_pd(u + i, brainsim_uniform4_avx2(_mm256_castsi256_si128(hi),
+                                                           _mm256_castsi256_si128(lo)));
+            _mm256_storeu_pd(u + i + 4, brainsim_uniform4_avx2(_mm256_extracti128_si256(hi, 1),
+                                                               _mm256_extracti128_si256(lo, 1)));
+        }
+        BRAINSIM_PHILOX_UNIFORM_LANES(vector_lanes)
+        BRAINSIM_CDF_COUNTS
+    }
     #endif
     static void brainsim_poisson_batch_base(BRAINSIM_BATCH_ARGS) { BRAINSIM_POISSON_BATCH_BODY }
 
