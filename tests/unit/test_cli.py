@@ -116,3 +116,19 @@ def test_run_processes_keep_blas_single_threaded(tmp_path):
                               capture_output=True, text=True, env=env, cwd=REPO)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip().splitlines()[-1] == expected
+
+
+def test_mpich_wheel_defaults_to_the_lean_netmod_unless_the_user_chose(monkeypatch):
+    from importlib import metadata
+
+    from brainsim.engine.comm import prefer_lean_mpich_netmod
+    monkeypatch.delenv("MPIR_CVAR_CH4_NETMOD", raising=False)
+    prefer_lean_mpich_netmod()
+    try:
+        metadata.distribution("mpich")
+        assert os.environ["MPIR_CVAR_CH4_NETMOD"] == "ofi"
+    except metadata.PackageNotFoundError:
+        assert "MPIR_CVAR_CH4_NETMOD" not in os.environ    # another MPI: left alone
+    monkeypatch.setenv("MPIR_CVAR_CH4_NETMOD", "ucx")
+    prefer_lean_mpich_netmod()
+    assert os.environ["MPIR_CVAR_CH4_NETMOD"] == "ucx"
