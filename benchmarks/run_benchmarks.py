@@ -190,8 +190,10 @@ def main() -> None:
                f"{datetime.date.today()} · {machine_line()} · commit {commit()}"
                + ("" if nest else " · NEST not installed: brainsim only"))
     report = heading + "\n\n" + table(brainsim, nest, args) + "\n"
+    phases = ", ".join(f"{k} {v:.2f}" for k, v in brainsim["phase_s"].items())
+    report += f"\nbrainsim simulate phases (rank 0, first run, s): {phases}\n"
     rates = " ".join(f"{k} {v:.2f}" for k, v in brainsim["rates_hz"].items())
-    report += f"\nbrainsim rates (Hz): {rates}\n"
+    report += f"brainsim rates (Hz): {rates}\n"
     if nest:
         report += "NEST rates (Hz): " + " ".join(f"{k} {v:.2f}" for k, v in nest["rates_hz"].items()) + "\n"
     print(report)
