@@ -24,7 +24,7 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
     (NEST's parrot_neuron), each spike adds 1.0."""
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t n_src = x.shape[0]
-    cdef int64_t k, syn, gid, s, t, lag
+    cdef int64_t k, syn, gid, s, t, lag, base, slot
     cdef int64_t prev_s = -1, prev_t = -1
     cdef double h, Puu, Pyy, Pzz, Pxy, Pxz, z, factor = 0.0, w, x_decay, u_decay
     with nogil:
@@ -64,6 +64,7 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
                 t_last[s] = t
                 prev_s = s
                 prev_t = t
+            base = (epoch_first_step + lag) % ring_len     # delay_steps < ring_len
             for syn in range(row_ptr[gid], row_ptr[gid + 1]):
                 if variant == 1:
                     w = factor * weights[syn]
@@ -71,5 +72,7 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
                     w = weights[syn] * factor
                 if unit_events:
                     w = 1.0     # a target that ignores weights (parrot_neuron): one event
-                ring[(epoch_first_step + lag + delay_steps[syn]) % ring_len,
-                     targets[syn], w < 0.0] += w
+                slot = base + delay_steps[syn]
+                if slot >= ring_len:
+                    slot -= ring_len
+                ring[slot, targets[syn], w < 0.0] += w

@@ -45,8 +45,10 @@ class Engine:
         has_noise = network.noise is not None and network.noise.active
         self.noise_currents = np.zeros((self.min_delay_steps if has_noise else 0,
                                         network.num_local), dtype=np.float64)
-        # memo of shared STDP terms per delivery call (allocated once, not per epoch)
-        self._stdp_cache = stdp.DeliveryCache(network.num_local)
+        # memo of shared STDP terms per delivery call (allocated once, not per epoch; only
+        # where STDP synapses archive post spikes)
+        self._stdp_cache = (stdp.DeliveryCache(network.num_local)
+                            if network.post_history is not None else None)
         self.timings = {"update": 0.0, "exchange": 0.0, "deliver": 0.0, "record": 0.0}
 
     def _global_delay_extent(self, synapses) -> tuple[int, int]:
@@ -88,22 +90,16 @@ class Engine:
                     1 if tso else 2, p["U"], p.get("tau_psc", 1.0), p["tau_fac"],
                     p["tau_rec"], self.dt, self.ring, proj.unit_events)
                 continue
-            if proj.model == "stdp_pl_synapse_hom":
-                stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
-                                  proj.target, proj.weight, proj.delay_steps,
-                                  proj.source_offset, proj.kplus, proj.t_last, history.step,
-                                  history.k, history.head, history.count, history.tau_minus,
-                                  self.dt, p["tau_plus"], p["lambda"], p["alpha"], p["mu"],
-                                  1.0, 1.0, self.ring, self._stdp_cache, 1,
-                                  proj.unit_events)
-                continue
+            # stdp_pl_synapse_hom: mu is mu_plus; mu_minus and Wmax unused
+            power_law = proj.model == "stdp_pl_synapse_hom"
+            mu_plus, mu_minus, wmax = ((p["mu"], 1.0, 1.0) if power_law
+                                       else (p["mu_plus"], p["mu_minus"], p["Wmax"]))
             stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
                               proj.target, proj.weight, proj.delay_steps, proj.source_offset,
                               proj.kplus, proj.t_last, history.step, history.k,
                               history.head, history.count, history.tau_minus, self.dt,
-                              p["tau_plus"], p["lambda"], p["alpha"], p["mu_plus"],
-                              p["mu_minus"], p["Wmax"], self.ring, self._stdp_cache, 0,
-                              proj.unit_events)
+                              p["tau_plus"], p["lambda"], p["alpha"], mu_plus, mu_minus, wmax,
+                              self.ring, self._stdp_cache, int(power_law), proj.unit_events)
 
     def plastic_state(self) -> dict | None:
         """Plastic weights (by target gid, each target's synapses in CSR order), per-source
