@@ -11,7 +11,9 @@ from .errors import Sources
 from .expressions import ExpressionError, evaluate, suggest
 
 MISSING = object()
+LARGEST_INTEGER_BITS = 64        # integers from 2**64 up are refused by Checker.number
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+MAX_NAME_LENGTH = 255            # a file name's limit on common file systems
 
 
 def fmt(value: float) -> str:
@@ -105,8 +107,11 @@ class Checker:
         if choices is not None and value not in choices:
             self.fail(p, f"'{value}'{suggest(value, choices)}", "one of " + ", ".join(choices))
         if identifier and not IDENTIFIER.match(value):
-            self.fail(p, f"'{value}'", "an identifier (letters, digits, _; not starting "
-                      "with a digit)")
+            self.fail(p, describe(value).replace(" (a string)", ""), "an identifier "
+                      "(letters, digits, _; not starting with a digit)")
+        if identifier and len(value) > MAX_NAME_LENGTH:   # names become file and HDF5 names
+            self.fail(p, f"a name of {len(value)} characters",
+                      f"at most {MAX_NAME_LENGTH}")
         return value
 
     def boolean(self, container: dict, key: str, path, default=MISSING) -> bool:
@@ -150,6 +155,12 @@ class Checker:
         unit_note = f" ({unit})" if unit else ""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.fail(p, describe(value), kind + unit_note)
+        if isinstance(value, int) and value.bit_length() > LARGEST_INTEGER_BITS:
+            # float() of it would overflow; nothing brainsim counts comes near 2**64
+            limit = f"2**{LARGEST_INTEGER_BITS}"
+            self.fail(p, f"an integer of {len(str(abs(value)))} digits",
+                      f"{kind}{unit_note}" if limit in kind
+                      else f"{kind}{unit_note} below {limit} in magnitude")
         if isinstance(value, float) and math.isnan(value):
             self.fail(p, "nan", f"{kind}{unit_note}, not NaN")
         if math.isinf(value):

@@ -24,7 +24,10 @@ def format_path(path: Sequence) -> str:
 
 
 def one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """Whitespace runs (newlines too) as one space, other control characters (NUL, ESC,
+    ...) as \\xNN escapes: a message is one line and cannot drive the terminal."""
+    collapsed = " ".join(str(text).split())
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in collapsed)
 
 
 class SpecError(Exception):

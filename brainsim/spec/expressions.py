@@ -14,6 +14,7 @@ import operator
 from typing import Mapping
 
 MAX_LENGTH = 1000
+MAX_DEPTH = 100       # nested operations; far below Python's recursion limit
 
 def _psc_per_psp_exp(C_m, tau_m, tau_syn):
     from .neuron_models import psc_over_psp
@@ -60,9 +61,13 @@ def evaluate(text: str, names: Mapping[str, float]) -> float:
                               f"at most {MAX_LENGTH}")
     try:
         tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"'{shown}' (not a number nor a valid expression)",
                               "a number or an arithmetic expression over `parameters`") from None
+    depth = _depth(tree.body)
+    if depth > MAX_DEPTH:     # _eval recurses once per level
+        raise ExpressionError(f"'{shown}' nests {depth} operations deep",
+                              f"at most {MAX_DEPTH} (e.g. fewer repeated unary minuses)")
     try:
         value = _eval(tree.body, names, shown)
     except (ZeroDivisionError, OverflowError, ValueError, TypeError) as err:
@@ -73,6 +78,16 @@ def evaluate(text: str, names: Mapping[str, float]) -> float:
     if isinstance(value, complex) or not math.isfinite(value):
         raise ExpressionError(f"'{shown}' evaluates to {value}", "a finite real number")
     return float(value)
+
+
+def _depth(root) -> int:
+    """Nesting depth of an expression tree, measured without recursion."""
+    deepest, todo = 0, [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        deepest = max(deepest, depth)
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
 
 
 def _eval(node, names, shown):

@@ -83,7 +83,10 @@ def apply_override(doc: dict, text: str, sources: Sources) -> None:
     fail = lambda at, msg: SpecError(msg, file=OVERRIDE_LABEL, path=at)  # noqa: E731
     if path[0] == "parameters" and len(path) >= 2:
         known = doc.get("parameters") if isinstance(doc.get("parameters"), dict) else {}
-        if path[1] not in known or len(path) > 2:
+        if path[1] in known and len(path) > 2:
+            raise fail(path, f"parameter '{path[1]}' is a single value; expected "
+                       f"parameters.{path[1]}=<number or expression>")
+        if path[1] not in known:
             raise fail(path, f"unknown parameter '{path[1]}'{suggest(path[1], known)}; "
                        "expected one of the model's parameters: "
                        + (", ".join(map(str, known)) or "none defined"))
