@@ -174,12 +174,16 @@ def info_checkpoint(path: str) -> int:
 
 
 def print_rate_table(model, result) -> None:
+    from brainsim.engine.spike_recorder import warmup_covers_run
     sim = model.simulation
-    print(f"\nmean firing rates over ({sim.warmup:g}, {sim.t_sim:g}] ms")
+    meta = result.metadata
+    first_ms, stop_ms = meta["rate_window_ms"]
+    print(f"\nmean firing rates over ({first_ms:g}, {stop_ms:g}] ms")
+    if warmup_covers_run(sim):
+        print(f"warm-up {sim.warmup:g} ms is not shorter than the run: rates cover the whole run")
     print(f"{'population':<12}{'neurons':>10}{'rate (Hz)':>12}")
     for pop in model.populations:
         print(f"{pop.name:<12}{pop.size:>10,}{result.rates_hz[pop.name]:>12.3f}")
-    meta = result.metadata
     print(f"\nneurons {meta['num_neurons']:,}  synapses {meta['num_synapses']:,}  "
           f"ranks {meta['ranks']}  spikes {meta['total_spikes']:,}")
     print(f"build {result.build_s:.2f} s  simulate {result.simulate_s:.2f} s for "
@@ -209,8 +213,8 @@ def command_run(args) -> int:
 
 def command_resume(args) -> int:
     from brainsim.engine.run import Resume
-    from brainsim.resume import (check_same_run, checkpoint_path, load_checkpoint,
-                                 load_resumed_model)
+    from brainsim.resume import (check_rate_counts, check_same_run, checkpoint_path,
+                                 load_checkpoint, load_resumed_model)
     from brainsim.spec import SpecError
     path = checkpoint_path(args.output, args.checkpoint)
     manifest = load_checkpoint(path)
@@ -220,6 +224,7 @@ def command_resume(args) -> int:
         raise SpecError(f"simulation.t_sim: {model.simulation.t_sim:g} ms; expected more than "
                         f"the checkpoint's {manifest['t_ms']:g} ms (extend it with --set "
                         "simulation.t_sim=...)")
+    check_rate_counts(manifest, model)
     policy = checkpoint_policy(args, model)
     keys = ("model", "model_hash", "seed", "model_source", "config_source", "document",
             "population_sizes")

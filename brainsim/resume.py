@@ -60,6 +60,21 @@ def load_resumed_model(manifest: dict, overrides: list[str]):
     return model
 
 
+def check_rate_counts(manifest: dict, model) -> None:
+    """Refuse a resume whose rate table the checkpoint cannot give exactly: a warm-up changed
+    to a time before the checkpoint (its counters start at the old warm-up or at 0). A changed
+    t_sim is always fine, also when it moves the window across the warm-up."""
+    from brainsim.engine.spike_recorder import counts_at_checkpoint, rate_window_steps
+    sim = model.simulation
+    first_step = rate_window_steps(sim)[0]
+    if counts_at_checkpoint(manifest["recorder"], first_step, manifest["step"]) is None:
+        counted_from = manifest["recorder"]["window_first_step"] * sim.dt
+        starts = f"0, {counted_from:g} ms" if counted_from else "0"
+        raise CheckpointError(
+            f"simulation.warmup: {sim.warmup:g} ms; expected {starts} (where the checkpoint's "
+            f"rate-table counters start) or at least the checkpoint's {manifest['t_ms']:g} ms")
+
+
 def check_same_run(output_dir: str, manifest: dict) -> None:
     """Refuse to resume into a directory whose finished results belong to another model."""
     import json

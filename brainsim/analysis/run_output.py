@@ -53,7 +53,12 @@ class RunOutput:
         return list(self.population_sizes)
 
     def default_window_ms(self) -> tuple[float, float]:
-        """(warmup, t_sim]: the window of the rates brainsim prints at the end of a run."""
+        """The window of the rates brainsim printed at the end of the run: run.json's
+        `rate_window_ms`, i.e. (warmup, t_sim], or (0, t_sim] when the warm-up was not
+        shorter than the run; (warmup, t_sim] for run.json files written before it."""
+        if "rate_window_ms" in self.metadata:
+            first, stop = self.metadata["rate_window_ms"]
+            return (float(first), float(stop))
         return (self.warmup_ms, self.t_sim_ms)
 
 

@@ -166,8 +166,7 @@ class Checkpointer:
             "reports": {variable: {"segments": [dict(s) for s in chain.completed],
                                    "counts": chain.totals()}
                         for variable, chain in (self.engine.report_writers or {}).items()},
-            "recorder": {"counts_in_window": self.recorder.counts_in_window.tolist(),
-                         "total_spikes": int(self.recorder.total_spikes)},
+            "recorder": self.recorder.saved_counts(),
             "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
 

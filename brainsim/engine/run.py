@@ -19,7 +19,7 @@ from brainsim.engine.checkpointing import Checkpointer, CheckpointPolicy
 from brainsim.engine.guards import FiniteStateGuard, inject_test_fault
 from brainsim.engine.progress import Progress
 from brainsim.engine.simulation import Engine
-from brainsim.engine.spike_recorder import SpikeRecorder
+from brainsim.engine.spike_recorder import SpikeRecorder, rate_window_steps
 from brainsim.io.files import (OutputError, check_output_dir, clear_previous_results,
                                prepare_output_dir, write_json_atomic)
 from brainsim.network.build import build_local_network
@@ -97,8 +97,7 @@ def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | Non
     segments = SpikeSegments(output_dir, names)
     offsets = np.array([p.offset for p in model.populations] + [model.num_neurons])
     recorder = SpikeRecorder(segments, offsets, names, set(model.recording.spikes),
-                             step_to_ms_converter(sim.dt),
-                             (ms_to_steps(sim.warmup, sim.dt), ms_to_steps(sim.t_sim, sim.dt)),
+                             step_to_ms_converter(sim.dt), rate_window_steps(sim),
                              capacity=model.recording.flush_every_spikes)
     first_step = 0
     if resume is not None:
@@ -108,8 +107,7 @@ def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | Non
                                spikes["counts"]):
             raise OutputError(f"{output_dir}: the spike recordings up to the checkpoint are "
                               "missing (no spike segments, no spikes.h5)")
-        recorder.restore(resume.manifest["recorder"]["counts_in_window"],
-                         resume.manifest["recorder"]["total_spikes"])
+        recorder.restore(resume.manifest["recorder"], first_step)
     segments.start(first_step)
     return recorder, segments
 
@@ -252,13 +250,15 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
 def _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s, simulated_ms,
               resume, completed) -> dict:
     sim = model.simulation
-    window_s = (sim.t_sim - sim.warmup) * 1e-3
+    window_ms = [float(t) for t in step_to_ms_converter(sim.dt)(recorder.rate_window_steps)]
+    window_s = (window_ms[1] - window_ms[0]) * 1e-3
     rates = {p.name: float(recorder.counts_in_window[p.index]) / (p.size * window_s)
              for p in model.populations}
     return {
         "brainsim_version": brainsim.__version__, "model": model.name,
         "model_file": model.source, "model_hash": model.model_hash, "seed": sim.seed,
         "ranks": comm.size, "dt_ms": sim.dt, "t_sim_ms": sim.t_sim, "warmup_ms": sim.warmup,
+        "rate_window_ms": window_ms,
         "scale": model.scale, "indegree_scale": model.indegree_scale,
         "num_neurons": model.num_neurons,
         "population_sizes": {p.name: p.size for p in model.populations},

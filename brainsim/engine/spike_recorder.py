@@ -4,12 +4,46 @@ After the Allgatherv exchange rank 0 already holds every spike of the epoch, sor
 (lag, gid), i.e. by time then gid: recording costs no extra communication, and the file is
 sorted by time by construction. Spikes are buffered as (step, gid) and flushed per
 population when the buffer fills. Per-population counts in a time window give the rate table.
+
+The rate window is (warmup, t_sim], or the whole run (0, t_sim] when the warm-up is not
+shorter than the run. Counts from the start are kept as well, so a resumed run whose new
+t_sim moves the window across the warm-up still gets exact counts.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from brainsim.network.inputs import ms_to_steps
+
 GID_MASK = np.uint64(0xFFFFFFFF)
+
+
+def rate_window_steps(simulation) -> tuple[int, int]:
+    """(first, stop] in steps of the rate table: spikes stamped first < stamp <= stop count.
+
+    (warmup, t_sim] normally; (0, t_sim], the whole run, when the warm-up (ms) is not
+    shorter than the run (a short run of a model whose warm-up is meant for long ones)."""
+    first = ms_to_steps(simulation.warmup, simulation.dt)
+    stop = ms_to_steps(simulation.t_sim, simulation.dt)
+    return (first if first < stop else 0), stop
+
+
+def warmup_covers_run(simulation) -> bool:
+    """True when the rate table covers the whole run because the warm-up is not shorter."""
+    return simulation.warmup > 0 and rate_window_steps(simulation)[0] == 0
+
+
+def counts_at_checkpoint(saved: dict, first_step: int, checkpoint_step: int):
+    """Per-population spike counts with stamps in (first_step, checkpoint_step], from a
+    checkpoint manifest's "recorder" entry; None when the checkpoint cannot tell (its counts
+    started at another step that lies before the checkpoint: a changed warm-up)."""
+    if first_step >= checkpoint_step:
+        return np.zeros(len(saved["counts_from_start"]), dtype=np.int64)
+    if first_step == 0:
+        return np.asarray(saved["counts_from_start"], dtype=np.int64)
+    if first_step == saved["window_first_step"]:
+        return np.asarray(saved["counts_in_window"], dtype=np.int64)
+    return None
 
 
 class SpikeRecorder:
@@ -18,7 +52,8 @@ class SpikeRecorder:
     writer: anything with append(population, timestamps_ms, node_ids) (SpikeSegments,
             SpikeFileWriter), or None to count only.
     step_to_ms: converts the spike's stamp (emission step + 1, NEST's convention) to ms.
-    rate_window_steps: [first, stop) of stamps counted for the rate table.
+    rate_window_steps: (first, stop] of stamps counted for the rate table
+                       (see rate_window_steps()).
     """
 
     def __init__(self, writer, population_offsets: np.ndarray,
@@ -34,13 +69,28 @@ class SpikeRecorder:
         self._gids = np.zeros(capacity, dtype=np.int64)
         self._filled = 0
         self.counts_in_window = np.zeros(len(population_names), dtype=np.int64)
+        self.counts_from_start = np.zeros(len(population_names), dtype=np.int64)
         self.activity = None        # engine.population_activity.PopulationActivity
         self.total_spikes = 0
 
-    def restore(self, counts_in_window, total_spikes: int) -> None:
-        """Resume: the counts up to the checkpoint (its spikes are already on disk)."""
-        self.counts_in_window[:] = counts_in_window
-        self.total_spikes = int(total_spikes)
+    def saved_counts(self) -> dict:
+        """The counters a checkpoint keeps (JSON-ready); call after flush()."""
+        return {"counts_in_window": self.counts_in_window.tolist(),
+                "window_first_step": int(self.rate_window_steps[0]),
+                "counts_from_start": self.counts_from_start.tolist(),
+                "total_spikes": int(self.total_spikes)}
+
+    def restore(self, saved: dict, checkpoint_step: int) -> None:
+        """Resume: the counts up to the checkpoint (its spikes are already on disk), for this
+        run's rate window, which a changed t_sim may have moved (the caller has checked with
+        counts_at_checkpoint() that the checkpoint can tell)."""
+        counts = counts_at_checkpoint(saved, self.rate_window_steps[0], checkpoint_step)
+        if counts is None:
+            raise ValueError(f"the checkpoint's rate counts start at step "
+                             f"{saved['window_first_step']}, not {self.rate_window_steps[0]}")
+        self.counts_in_window[:] = counts
+        self.counts_from_start[:] = saved["counts_from_start"]
+        self.total_spikes = int(saved["total_spikes"])
 
     def record(self, keys: np.ndarray, epoch_first_step: int) -> None:
         count = keys.shape[0]
@@ -65,6 +115,8 @@ class SpikeRecorder:
         in_window = (stamps > first) & (stamps <= stop)
         self.counts_in_window += np.bincount(population[in_window],
                                              minlength=len(self.names))
+        self.counts_from_start += np.bincount(population[stamps <= stop],
+                                              minlength=len(self.names))
         if self.activity is not None:
             self.activity.count_spikes(stamps, population)
         if self.writer is not None:

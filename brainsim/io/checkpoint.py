@@ -18,7 +18,7 @@ import shutil
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2        # 2: the rate-table counters from the start and from the window
 MANIFEST = "manifest.json"
 CHECKPOINT_DIR = "checkpoints"
 

@@ -238,7 +238,8 @@ class NoiseInput:
 @dataclass(frozen=True)
 class Simulation:
     """dt: resolution (ms); t_sim: total biological time (ms); seed: master seed (uint64);
-    warmup: leading ms excluded from the printed rate table (spikes are still recorded)."""
+    warmup: leading ms excluded from the printed rate table (spikes are still recorded);
+    when it is not shorter than t_sim the table covers the whole run instead."""
     dt: float
     t_sim: float
     seed: int
