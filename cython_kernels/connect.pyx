@@ -3,7 +3,7 @@
 
 Every synapse is a pure function of (seed, projection index, target gid, k), k being the
 synapse's position among the target's synapses of this projection, so that any rank with
-any set of targets generates the same synapses (DESIGN.md §2.2-2.3):
+any set of targets generates the same synapses (docs/architecture.md §2.2-2.3):
 
 - source: stream SOURCE, counter (c0=k, c1, c2=target gid); c1 = 0 for draws with
   replacement (multapses allowed), c1 = 1 for Floyd's draws without replacement;

@@ -6,7 +6,7 @@ and for each synapse of that source gid in CSR row order:
     slot = (epoch_first_step + lag + delay_steps) % ring_len
     ring[slot, target, 1 if weight < 0 else 0] += weight
 (NEST: weight >= 0 is excitatory). Fixed orders make each ring entry's sum bit-identical
-on any number of ranks (DESIGN.md §2.5).
+on any number of ranks (docs/architecture.md §2.5).
 """
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 

@@ -3,7 +3,7 @@
 
 Every random number in brainsim is a pure function of
 ``(seed, stream kind, item, c2, c0, c1)``; nothing depends on the rank, the number of
-ranks or the order of work (DESIGN.md §2.3).
+ranks or the order of work (docs/architecture.md §2.3).
 
 Layout of one Philox call
 -------------------------

@@ -71,7 +71,7 @@ class MpiComm:
     """Spike exchange by Allgather (counts) + Allgatherv (keys), then a canonical sort.
 
     Keys are (lag << 32) | gid, so sorting them orders the epoch's spikes by (lag, gid):
-    every rank then delivers them in the same order (DESIGN §2.5).
+    every rank then delivers them in the same order (docs/architecture.md §2.5).
     """
 
     def __init__(self, communicator):

@@ -1,6 +1,6 @@
 """Reliability guards: how a run fails, on every rank together or by aborting all of them.
 
-Rule (STYLE §7): an error either is *agreed* (every rank raises it together, after a
+Rule (docs/architecture.md §5): an error either is *agreed* (every rank raises it together, after a
 collective that told them all) and exits with its documented status, or it is *rank-local*
 and the rank that met it prints its message and calls MPI_Abort, which ends the whole job
 at once, whatever the other ranks are waiting in. docs/errors.md lists every status.

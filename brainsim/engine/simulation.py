@@ -1,4 +1,4 @@
-"""The engine loop: epochs of min_delay steps (DESIGN §3).
+"""The engine loop: epochs of min_delay steps (docs/architecture.md §3).
 
 Within an epoch no spike can reach any neuron (no delay is shorter than an epoch), so:
   1. update  — every neuron model advances all its local neurons through the epoch in one

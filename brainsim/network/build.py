@@ -1,8 +1,8 @@
 """Build this rank's part of the network: its neurons, their inputs, their incoming synapses.
 
-Construction is embarrassingly parallel (DESIGN §2.2): a rank creates only the neurons it
-owns and the synapses that target them, every random draw keyed by (seed, purpose,
-projection, target gid, k) so the network is the same on any number of ranks.
+Construction is embarrassingly parallel (docs/architecture.md §2.2): a rank creates only
+the neurons it owns and the synapses that target them, every random draw keyed by (seed,
+purpose, projection, target gid, k) so the network is the same on any number of ranks.
 
 Synapses are stored in CSR by *source* gid and built in two passes over the same keyed
 draws, so no temporary list of synapses ever exists: pass 1 counts synapses per source,
@@ -35,7 +35,7 @@ WEIGHT_CHUNK = 1 << 20   # synapses per vectorised step when weights onto parrot
 
 @dataclass
 class Synapses:
-    """Incoming synapses of this rank's neurons, CSR by source gid (DESIGN §4)."""
+    """Incoming synapses of this rank's neurons, CSR by source gid (docs/architecture.md §4)."""
     row_ptr: np.ndarray     # int64 [num_neurons + 1]
     target: np.ndarray      # uint32 local index of the target
     weight: np.ndarray      # float64, native unit of the target model (pA or mV)
@@ -54,7 +54,8 @@ class Synapses:
 
 @dataclass
 class LocalNetwork:
-    """Everything this rank simulates; all dynamic state is flat arrays (DESIGN §2.6)."""
+    """Everything this rank simulates; all dynamic state is flat arrays
+    (docs/architecture.md §2.6)."""
     rank: int
     partition: Partition
     local_gids: np.ndarray                 # int64, ascending
@@ -85,8 +86,8 @@ def multinomial_counts(seed: int, projection_index: int, total: int, num_targets
     """Synapses per target of a fixed_total_number projection, identical on every rank.
 
     The draws couple all targets, so every rank makes all of them from the projection's
-    MULTINOMIAL stream (DESIGN §2.3; connect.fixed_total_counts). Not numpy.random: its
-    import costs 6.3 MiB per rank (it loads OpenSSL through `secrets`).
+    MULTINOMIAL stream (docs/architecture.md §2.3; connect.fixed_total_counts). Not
+    numpy.random: its import costs 6.3 MiB per rank (it loads OpenSSL through `secrets`).
     """
     return connect.fixed_total_counts(seed, projection_index, total, num_targets)
 

@@ -3,7 +3,8 @@
 Counts are exact for fixed_total_number, fixed_indegree, fixed_outdegree, one_to_one,
 all_to_all and SONATA edges (whole file), the expectation for pairwise_bernoulli, and an
 upper bound (p_center for every pair) for distance-dependent pairwise_bernoulli. Memory
-follows the storage of DESIGN §4 and, for plastic projections, of brainsim.network.plasticity.
+follows the storage of docs/architecture.md §4 and, for plastic projections, of
+brainsim.network.plasticity.
 """
 from __future__ import annotations
 

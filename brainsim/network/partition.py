@@ -1,4 +1,4 @@
-"""Which rank owns which neuron: round-robin over global ids (DESIGN §2.2).
+"""Which rank owns which neuron: round-robin over global ids (docs/architecture.md §2.2).
 
 Round-robin balances every population over the ranks, whatever their sizes, and needs no
 table: gid g lives on rank g % num_ranks at local index g // num_ranks. A rank's local

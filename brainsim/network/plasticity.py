@@ -1,6 +1,6 @@
 """Plastic synapses (NEST's stdp_synapse, stdp_pl_synapse_hom, tsodyks_synapse,
 tsodyks2_synapse): per-projection CSR, presynaptic traces and the
-postsynaptic spike histories, all flat arrays (DESIGN §2.6, §4).
+postsynaptic spike histories, all flat arrays (docs/architecture.md §2.6, §4).
 
 - Each plastic projection has its own CSR by source gid (row order: target, k, as the
   static CSR), so static delivery keeps its kernel and speed. Its weights are the plastic

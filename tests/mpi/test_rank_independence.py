@@ -1,5 +1,5 @@
-"""The same model gives bit-identical spikes on 1, 2, 3 and 4 ranks (DESIGN §2.5), the
-same seed reproduces a run exactly, and another seed changes it."""
+"""The same model gives bit-identical spikes on 1, 2, 3 and 4 ranks (docs/architecture.md
+§2.5), the same seed reproduces a run exactly, and another seed changes it."""
 from __future__ import annotations
 
 import os
