@@ -238,19 +238,29 @@ def command_resume(args) -> int:
 def _simulate(model, output_dir, policy, args, resume, provenance) -> int:
     import os
     from brainsim.engine.checkpointing import EXIT_CHECKPOINTED
-    from brainsim.engine.comm import make_comm
+    from brainsim.engine.comm import make_comm, rank_from_environment
     from brainsim.engine.run import run_model
-    from brainsim.engine.guards import abort_on_rank_local, agree_setup, check_memory
+    from brainsim.engine.guards import (abort_on_rank_local, agree_setup, check_memory,
+                                        inject_test_fault)
+    from brainsim.engine.signals import agree_no_stop_before_start, StoppedBeforeStart
+    args.output_dir = output_dir        # for the advice of the exit path
+    inject_test_fault("start", rank_from_environment())
     comm = make_comm()
     agree_setup(comm)     # first collective: meets any rank whose setup failed
     args.met_other_ranks = True
     try:
         check_memory(model, comm, force=getattr(args, "force", False))
+        agree_no_stop_before_start(comm)
         result = run_model(model, comm, output_dir, overwrite=args.overwrite,
                            show_progress=not args.no_progress, policy=policy, resume=resume,
                            provenance=provenance)
+    except StoppedBeforeStart as stopped:
+        if comm.rank == 0:
+            print(f"{stopped}; " + (f"continue with: brainsim resume {output_dir}" if resume
+                                    else "run the same command again"))
+        return EXIT_CHECKPOINTED
     except Exception as err:
-        abort_on_rank_local(comm, err)     # error known to this rank only: end the job
+        abort_on_rank_local(comm, err, output_dir)     # known to this rank only: end the job
         raise
     if not result.completed:
         if comm.rank == 0:
@@ -288,15 +298,25 @@ def single_threaded_blas() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] in (["run"], ["resume"]):
+    simulating = argv[:1] in (["run"], ["resume"])
+    if simulating:
+        # First of all: a time-limit warning (SIGUSR1), SIGTERM or Ctrl-C from now on is
+        # kept and acted on (engine.signals), even while the model loads and MPI starts.
+        from brainsim.engine.signals import signal_watch
+        signal_watch().install(interrupt=True)
         single_threaded_blas()      # before the parser, which imports numpy (analyse's)
-    args = make_parser().parse_args(argv)
-    from brainsim.engine.guards import exit_after_error
+    from brainsim.engine.guards import exit_after_error, exit_after_interrupt
+    from brainsim.engine.signals import Interrupted
+    args = None
     try:
+        args = make_parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except (KeyboardInterrupt, Interrupted):
+        return exit_after_interrupt(getattr(args, "output_dir", None), simulating)
     except Exception as err:
-        met = args.command not in ("run", "resume") or getattr(args, "met_other_ranks", False)
-        return exit_after_error(err, met_other_ranks=met)
+        met = not simulating or getattr(args, "met_other_ranks", False)
+        return exit_after_error(err, met_other_ranks=met,
+                                output_dir=getattr(args, "output_dir", None))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Decisions must be the same on every rank. Biological intervals are a function of
 Wall-clock and signal requests are local, so each rank puts them in the request bits that
 ride along with the next spike exchange; the checkpoint is taken at the end of the epoch in
 which every rank has seen them. After a signal the run checkpoints and stops with status
-EXIT_CHECKPOINTED (75, "try again": resume it).
+EXIT_CHECKPOINTED (75, "try again": resume it). SIGINT (Ctrl-C) rides the same way and
+stops every rank in one epoch without writing anything more (status 130; SignalWatch).
 """
 from __future__ import annotations
 
@@ -13,15 +14,19 @@ import os
 import shutil
 import signal
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
 
 import brainsim
+from brainsim.engine.guards import inject_test_fault
+from brainsim.engine.signals import Interrupted, signal_watch
 from brainsim.io import checkpoint as files
 
 REQUEST_CHECKPOINT = 1
 REQUEST_STOP = 2
+REQUEST_INTERRUPT = 4
 EXIT_CHECKPOINTED = 75
 ACTIVITY_FILE = "population_activity.h5"
 
@@ -38,18 +43,6 @@ class CheckpointPolicy:
     on_signal: bool = True
 
 
-class SignalWatch:
-    """Remembers that SIGTERM or SIGUSR1 arrived; the engine acts at an epoch boundary."""
-
-    def __init__(self):
-        self.received = None
-        for number in (signal.SIGTERM, signal.SIGUSR1):
-            signal.signal(number, self._note)
-
-    def _note(self, number, frame):
-        self.received = signal.Signals(number).name
-
-
 class Checkpointer:
     """Writes checkpoints for one rank and answers the engine's end-of-epoch question."""
 
@@ -62,7 +55,7 @@ class Checkpointer:
         self.recorder = recorder          # rank 0 only
         self.segments = segments          # rank 0 only
         self.provenance = provenance
-        self.signals = SignalWatch() if policy.on_signal else None
+        self.signals = signal_watch().install() if policy.on_signal else None
         self.stopped_by = None
         self.written: list[str] = []
         self.write_seconds: list[float] = []
@@ -83,10 +76,16 @@ class Checkpointer:
                 if name.startswith(".incomplete_"):
                     shutil.rmtree(os.path.join(self.root, name), ignore_errors=True)
 
+    def signals_polled(self):
+        """Context of the epoch loop: a first SIGINT becomes a request bit (SignalWatch)."""
+        return self.signals.polled() if self.signals is not None else nullcontext()
+
     def local_requests(self) -> int:
         bits = 0
         if self.signals is not None and self.signals.received:
             bits |= REQUEST_STOP
+        if self.signals is not None and self.signals.interrupted:
+            bits |= REQUEST_INTERRUPT
         if self.comm.rank == 0 and self.next_wall is not None and time.monotonic() >= self.next_wall:
             bits |= REQUEST_CHECKPOINT
         return bits
@@ -95,6 +94,8 @@ class Checkpointer:
         """Checkpoint if due; returns (this rank's requests for the next exchange, stop)."""
         if not agreed_requests and (self.next_bio_step is None or step < self.next_bio_step):
             return self.local_requests(), False     # the common case, every epoch
+        if agreed_requests & REQUEST_INTERRUPT:
+            raise Interrupted()             # every rank, in the same epoch; nothing written
         due = bool(agreed_requests & (REQUEST_CHECKPOINT | REQUEST_STOP))
         if self.next_bio_step is not None and step >= self.next_bio_step:
             due = True
@@ -129,6 +130,7 @@ class Checkpointer:
                                   self.engine.pending_input(),
                                   self.engine.plastic_state())
         _test_fault_injection(len(self.written))
+        inject_test_fault("checkpoint", self.comm.rank)     # tests: a pause for a signal
         shard["rank"] = self.comm.rank
         shards = self.comm.gather(shard)
         path = None

@@ -9,9 +9,14 @@ preallocated buffers so an epoch allocates nothing but the rare buffer growth.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import time
+from contextlib import contextmanager
 
 import numpy as np
+
+BARRIER_POLL_S = 0.0005       # MpiComm.barrier's wait between tests (s)
 
 
 def rank_from_environment() -> int:
@@ -121,7 +126,12 @@ class MpiComm:
         return self.comm.bcast(value, root=0)
 
     def barrier(self):
-        self.comm.Barrier()
+        """A barrier that Python signal handlers can interrupt while waiting (a blocking
+        MPI_Barrier would hold a Ctrl-C until the slowest rank arrives); it is met only
+        at setup, checkpoints and the end, so the polling costs nothing."""
+        request = self.comm.Ibarrier()
+        while not request.Test():
+            time.sleep(BARRIER_POLL_S)
 
     def ranks_on_this_node(self) -> int:
         """Collective: how many ranks of this communicator share this node's memory."""
@@ -151,12 +161,35 @@ def prefer_lean_mpich_netmod() -> None:
     os.environ["MPIR_CVAR_CH4_NETMOD"] = "ofi"
 
 
+# Signals whose Python handlers MPI start-up must not replace (engine.checkpointing).
+HELD_DURING_MPI_INIT = (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT)
+
+
+@contextmanager
+def signals_kept_through_mpi_init():
+    """MPI_Init (MPICH, libfabric) installs its own SIGUSR1 handler, which swallows the
+    time-limit warning. Hold SIGTERM/SIGUSR1/SIGINT back while MPI starts (threads it
+    starts inherit the mask, so they never take them), put back the Python handlers that
+    were installed, then let any signal that arrived meanwhile reach them."""
+    held = set(HELD_DURING_MPI_INIT)
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        for number in held:
+            handler = signal.getsignal(number)
+            if callable(handler):       # a brainsim (or caller's) Python handler
+                signal.signal(number, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
 def make_comm():
     """MpiComm over COMM_WORLD when mpi4py is importable and more than one rank runs,
     else SerialComm (a singleton MPI run needs no communication)."""
     prefer_lean_mpich_netmod()
     try:
-        from mpi4py import MPI
+        with signals_kept_through_mpi_init():
+            from mpi4py import MPI
     except ImportError:
         return SerialComm()
     if MPI.COMM_WORLD.Get_size() == 1:

@@ -15,7 +15,10 @@ at once, whatever the other ranks are waiting in. docs/errors.md lists every sta
   request bit in the next spike exchange, and `agree()` settles it with one allreduce at
   the end of the loop.
 - `inject_test_fault`: tests only, BRAINSIM_TEST_FAIL_RANK / BRAINSIM_TEST_FAIL_AT /
-  BRAINSIM_TEST_NAN_RANK / BRAINSIM_TEST_NAN_STEP.
+  BRAINSIM_TEST_NAN_RANK / BRAINSIM_TEST_NAN_STEP, and BRAINSIM_TEST_PAUSE_AT (a pause to
+  send a signal in).
+- `exit_after_error`, `exit_after_interrupt`, `exit_after_closed_pipe`: the CLI's exit
+  path (one line, the documented status, no traceback).
 """
 from __future__ import annotations
 
@@ -33,6 +36,13 @@ EXIT_USAGE = 2             # what the user gave: model, config, --set, output di
 EXIT_NUMERICAL = 3         # a neuron's state became NaN or infinite
 EXIT_IO = 74               # writing output failed during the run (EX_IOERR: disk full, ...)
 EXIT_CHECKPOINTED = 75     # stopped by a signal after checkpointing (engine.checkpointing)
+EXIT_INTERRUPTED = 130     # Ctrl-C (128 + SIGINT, what a shell reports for it)
+EXIT_CLOSED_PIPE = 141     # stdout closed by its reader (128 + SIGPIPE, as `yes | head`)
+
+# Failed file operations that are the user's to fix (permissions, a read-only target, a
+# path through a file), not a run that failed while writing: status 2, like other bad input.
+PERMISSION_ERRNOS = (errno_names.EACCES, errno_names.EPERM, errno_names.EROFS,
+                     errno_names.ENOTDIR)
 
 # Request bit of the spike exchange header (engine.checkpointing uses 1 and 2).
 REQUEST_NONFINITE = 1 << 8
@@ -90,34 +100,74 @@ def storage_failure(err: BaseException) -> tuple[str, int] | None:
     return None
 
 
+def is_permission_problem(err: BaseException) -> bool:
+    failure = storage_failure(err)
+    return failure is not None and failure[1] in PERMISSION_ERRNOS
+
+
+def is_closed_pipe(err: BaseException) -> bool:
+    """stdout (or stderr) closed by its reader: `brainsim info ... | head`."""
+    return isinstance(err, BrokenPipeError) or (
+        isinstance(err, OSError) and err.errno == errno_names.EPIPE)
+
+
 def exit_status(err: BaseException) -> int:
     if isinstance(err, NumericalError):
         return EXIT_NUMERICAL
-    if is_user_error(err):
+    if is_user_error(err) or is_permission_problem(err):
         return EXIT_USAGE
     if storage_failure(err) is not None:
         return EXIT_IO
     return EXIT_INTERNAL
 
 
-def describe(err: BaseException) -> str | None:
-    """One line for errors the user can act on; None for bugs (print a traceback)."""
+def describe(err: BaseException, output_dir: str | None = None) -> str | None:
+    """One line for errors the user can act on; None for bugs (print a traceback).
+    output_dir: the run's directory, so that a write failure advises resume only when
+    it holds a checkpoint."""
     if is_user_error(err) or isinstance(err, NumericalError):
         return str(err)
     failure = storage_failure(err)
-    if failure is not None:
-        path, number = failure
-        name = errno_names.errorcode.get(number, "?")
-        return (f"{path}: writing failed: {os.strerror(number)} (errno {number} {name}); "
-                "files completed before (earlier checkpoints, spikes.h5 of an earlier run) "
-                "are untouched; free space or choose another directory with -o, then "
-                "resume from the latest checkpoint")
-    return None
+    if failure is None:
+        return None
+    path, number = failure
+    name = errno_names.errorcode.get(number, "?")
+    if number in PERMISSION_ERRNOS:
+        return (f"{path}: {os.strerror(number)} (errno {number} {name}); expected a file or "
+                "directory brainsim may read and write (check its permissions, or choose "
+                "another path)")
+    advice = getattr(err, "brainsim_advice", None)   # engine.run: what the directory holds
+    if advice is not None:
+        return f"{path}: writing failed: {os.strerror(number)} (errno {number} {name}); {advice}"
+    return (f"{path}: writing failed: {os.strerror(number)} (errno {number} {name}); "
+            "files completed before (earlier checkpoints, spikes.h5 of an earlier run) are "
+            f"untouched; {_after_write_failure(output_dir)}")
 
 
-def report(err: BaseException, rank: int, size: int) -> None:
+def _after_write_failure(output_dir: str | None) -> str:
+    """What to do after a failed write: resume only where a checkpoint exists."""
+    latest = latest_checkpoint(output_dir)
+    if latest is not None:
+        return (f"free space, then continue with: brainsim resume {output_dir} (latest "
+                f"checkpoint {latest})")
+    return "free space or choose another directory with -o, then run the command again"
+
+
+def latest_checkpoint(output_dir: str | None) -> str | None:
+    """Name of the newest complete checkpoint in output_dir, or None (none, or unreadable)."""
+    from brainsim.scheduler.joblog import complete_checkpoints
+    if not output_dir:
+        return None
+    try:
+        names = complete_checkpoints(output_dir)
+    except OSError:
+        return None
+    return names[-1] if names else None
+
+
+def report(err: BaseException, rank: int, size: int, output_dir: str | None = None) -> None:
     """stderr: one line (user error) or the traceback (anything else), naming the rank."""
-    line = describe(err)
+    line = describe(err, output_dir)
     who = f"rank {rank}: " if size > 1 else ""
     if line is not None:
         sys.stderr.write(f"brainsim: error: {who}{line}\n")
@@ -126,10 +176,10 @@ def report(err: BaseException, rank: int, size: int) -> None:
     sys.stderr.flush()
 
 
-def abort_on_rank_local(comm, err: BaseException) -> None:
+def abort_on_rank_local(comm, err: BaseException, output_dir: str | None = None) -> None:
     """Inside collective code: an error not agreed by every rank ends the whole job now."""
     if comm.size > 1 and not is_agreed(err):
-        report(err, comm.rank, comm.size)
+        report(err, comm.rank, comm.size, output_dir)
         _abort(comm, exit_status(err))
 
 
@@ -167,13 +217,17 @@ def agree_setup(comm) -> None:
         raise SetupFailedElsewhere()
 
 
-def exit_after_error(err: Exception, met_other_ranks: bool) -> int:
+def exit_after_error(err: Exception, met_other_ranks: bool, output_dir: str | None = None
+                     ) -> int:
     """Top level of the CLI: print what the user must see and return the exit status;
     re-raises a bug in a serial run (traceback, status 1).
 
     met_other_ranks: False when `run`/`resume` failed before `agree_setup`; under a
-    launcher this rank then starts MPI and meets the others there (or aborts on a bug)."""
+    launcher this rank then starts MPI and meets the others there (or aborts on a bug).
+    output_dir: the run's directory, when known (for the advice after a failed write)."""
     from brainsim.engine.comm import make_comm, rank_from_environment
+    if is_closed_pipe(err):
+        return exit_after_closed_pipe()
     if not met_other_ranks and size_from_environment() > 1 and not is_agreed(err):
         comm = make_comm()
         if comm.size > 1:
@@ -185,7 +239,7 @@ def exit_after_error(err: Exception, met_other_ranks: bool) -> int:
             return exit_status(err)
     if isinstance(err, SetupFailedElsewhere):
         return EXIT_USAGE
-    line = describe(err)
+    line = describe(err, output_dir)
     if line is None:
         raise err
     if rank_from_environment() == 0 or not is_agreed(err):
@@ -194,8 +248,49 @@ def exit_after_error(err: Exception, met_other_ranks: bool) -> int:
         # HDF5 handles to the failed file crash the interpreter's teardown: leave now.
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(EXIT_IO)
+        os._exit(exit_status(err))
     return exit_status(err)
+
+
+def exit_after_closed_pipe() -> int:
+    """The reader of stdout went away (`brainsim models | head`): stop quietly, as other
+    command-line tools do. stdout goes to /dev/null so that the interpreter's last flush
+    does not complain about the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_CLOSED_PIPE
+
+
+def exit_after_interrupt(output_dir: str | None, simulating: bool) -> int:
+    """Ctrl-C: one line (rank 0 only) saying what is kept, status 130.
+
+    simulating: `run`/`resume`, which leave at once (os._exit): other ranks may wait in
+    a collective, and open HDF5 segment files must not be flushed half-way by the
+    interpreter's teardown (nothing under a final name is half-written either way)."""
+    from brainsim.engine.comm import rank_from_environment
+    if rank_from_environment() == 0:
+        sys.stderr.write(f"brainsim: interrupted (Ctrl-C){_after_interrupt(output_dir)}\n")
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass
+    if simulating:
+        os._exit(EXIT_INTERRUPTED)
+    return EXIT_INTERRUPTED
+
+
+def _after_interrupt(output_dir: str | None) -> str:
+    if output_dir is None or not os.path.isdir(output_dir):
+        return "; nothing was written"
+    latest = latest_checkpoint(output_dir)
+    if latest is not None:
+        return f"; continue with: brainsim resume {output_dir} (latest checkpoint {latest})"
+    return (f"; no checkpoint was reached, so nothing of this run is kept in {output_dir}: "
+            "run the same command again")
 
 
 # ----------------------------------------------------------------------------- resources
@@ -342,7 +437,22 @@ class _TestFaults:
 
 
 def inject_test_fault(where: str, rank: int) -> None:
-    """Tests only: raise on rank BRAINSIM_TEST_FAIL_RANK when BRAINSIM_TEST_FAIL_AT == where."""
+    """Tests only: raise on rank BRAINSIM_TEST_FAIL_RANK when BRAINSIM_TEST_FAIL_AT == where;
+    pause there when BRAINSIM_TEST_PAUSE_AT == where (pause_for_test)."""
     env = os.environ
+    if env.get("BRAINSIM_TEST_PAUSE_AT") == where:
+        pause_for_test(where, rank)
     if env.get("BRAINSIM_TEST_FAIL_AT") == where and env.get("BRAINSIM_TEST_FAIL_RANK") == str(rank):
         raise TestFault(f"injected test fault on rank {rank} at {where}")
+
+
+def pause_for_test(where: str, rank: int) -> None:
+    """Tests only: every rank creates BRAINSIM_TEST_PAUSE_FILE.<rank> (so a test knows
+    where the run is) and sleeps BRAINSIM_TEST_PAUSE_S seconds (default 3), the time for a
+    test to send a signal during start-up, the build or a checkpoint write."""
+    import time
+    marker = os.environ.get("BRAINSIM_TEST_PAUSE_FILE")
+    if marker:
+        with open(f"{marker}.{rank}", "w") as handle:
+            handle.write(where + "\n")
+    time.sleep(float(os.environ.get("BRAINSIM_TEST_PAUSE_S", "3")))

@@ -195,7 +195,8 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     started = time.perf_counter()
     first_step = engine.step
     guard = FiniteStateGuard(checkpointer, engine, model)
-    completed = engine.run_until(stop_step, control=guard)
+    with checkpointer.signals_polled():     # Ctrl-C: every rank stops in one epoch
+        completed = engine.run_until(stop_step, control=guard)
     fault = guard.agree()     # collective: NaN/inf in any rank's state, or None
     if completed and fault is None:
         checkpointer.at_end(engine.step)
