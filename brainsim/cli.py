@@ -70,32 +70,22 @@ def _add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def checkpoint_policy(args, model):
-    """Command line over the run config's `run.checkpoint` mapping."""
+    """Command line over the run config's `run.checkpoint` mapping (whose keys and values
+    load_model has checked: brainsim.spec.run_settings)."""
     from brainsim.engine.checkpointing import CheckpointPolicy
     from brainsim.spec import SpecError
+    from brainsim.spec.run_settings import positive_finite
     configured = (model.document.get("run") or {}).get("checkpoint") or {}
-    if not isinstance(configured, dict):
-        raise SpecError(f"run.checkpoint: {configured!r}; expected a mapping "
-                        "(every, wall_minutes, at_end, keep)")
-    unknown = set(configured) - {"every", "wall_minutes", "at_end", "keep"}
-    if unknown:
-        raise SpecError(f"run.checkpoint.{sorted(unknown)[0]}: unknown key; expected "
-                        "every (ms), wall_minutes, at_end, keep")
-    policy = CheckpointPolicy(
-        every_ms=args.checkpoint_every if args.checkpoint_every is not None
-        else configured.get("every"),
-        wall_minutes=args.checkpoint_wall if args.checkpoint_wall is not None
-        else configured.get("wall_minutes"),
-        at_end=args.checkpoint_at_end or bool(configured.get("at_end", False)),
+    every = positive_finite(args.checkpoint_every, "--checkpoint-every", "ms")
+    wall = positive_finite(args.checkpoint_wall, "--checkpoint-wall", "minutes")
+    if args.keep_checkpoints is not None and args.keep_checkpoints < 1:
+        raise SpecError(f"--keep-checkpoints {args.keep_checkpoints}: expected at least 1")
+    return CheckpointPolicy(
+        every_ms=every if every is not None else configured.get("every"),
+        wall_minutes=wall if wall is not None else configured.get("wall_minutes"),
+        at_end=args.checkpoint_at_end or configured.get("at_end", False),
         keep=args.keep_checkpoints if args.keep_checkpoints is not None
-        else int(configured.get("keep", 2)))
-    for name, value in (("--checkpoint-every", policy.every_ms),
-                        ("--checkpoint-wall", policy.wall_minutes)):
-        if value is not None and not value > 0:
-            raise SpecError(f"{name} {value}: expected a positive number")
-    if policy.keep < 1:
-        raise SpecError(f"--keep-checkpoints {policy.keep}: expected at least 1")
-    return policy
+        else configured.get("keep", 2))
 
 
 def command_validate(args) -> int:

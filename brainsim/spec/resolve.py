@@ -15,6 +15,7 @@ from .model import Population, Positions, ResolvedModel, Simulation
 from .neuron_models import NEURON_MODELS
 from .quantities import read_quantity
 from .recording import read_recording
+from .run_settings import read_run
 from .yaml_loader import unshare
 
 TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation",
@@ -59,8 +60,7 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
             pop.params["I_e"] = pop.params["I_e"] + dc
     recording = read_recording(ck, top, pops, simulation.dt, simulation.seed)
     output_dir = read_output(ck, top)
-    if top.get("run") is not None and not isinstance(top["run"], dict):
-        ck.fail(("run",), describe(top["run"]), "a mapping of job settings")
+    read_run(ck, top)
 
     populations = tuple(Population(index=p.index, name=p.name, model=p.model.name,
                                    size=p.size, offset=p.offset, params=dict(p.params),
