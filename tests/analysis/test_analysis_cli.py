@@ -5,6 +5,8 @@ import importlib.util
 import json
 import os
 
+import h5py
+import numpy as np
 import pytest
 
 from brainsim.analysis.cli import analyse_main
@@ -20,6 +22,50 @@ def small_output(tmp_path_factory):
                          "--set", "simulation.t_sim=200", "--no-progress"], timeout=120)
     assert done.returncode == 0, done.stderr
     return str(outdir)
+
+
+def spike_trains(outdir: str, population: str, window_ms) -> list[np.ndarray]:
+    """Each neuron's spike times (ms) in the window (t0, t1], read straight from spikes.h5."""
+    with open(os.path.join(outdir, "run.json")) as handle:
+        size = json.load(handle)["population_sizes"][population]
+    with h5py.File(os.path.join(outdir, "spikes.h5"), "r") as spikes:
+        times = spikes[f"spikes/{population}/timestamps"][:]
+        ids = spikes[f"spikes/{population}/node_ids"][:]
+    inside = (times > window_ms[0]) & (times <= window_ms[1])
+    return [np.sort(times[inside & (ids == n)]) for n in range(size)]
+
+
+def cv_isi_oracle(trains, min_spikes: int = 3) -> list[float]:
+    """std/mean (ddof 0) of the ISIs of each neuron with at least min_spikes spikes."""
+    return [np.std(np.diff(t)) / np.mean(np.diff(t)) for t in trains if len(t) >= min_spikes]
+
+
+def lv_oracle(trains) -> list[float]:
+    """Shinomoto's local variation, 3/(n-1) sum ((I_i - I_i+1)/(I_i + I_i+1))^2, of each
+    neuron with at least 3 spikes."""
+    values = []
+    for t in trains:
+        isi = np.diff(t)
+        if len(isi) >= 2:
+            values.append(3.0 * np.mean(((isi[:-1] - isi[1:]) / (isi[:-1] + isi[1:])) ** 2))
+    return values
+
+
+def fano_oracle(trains, window_ms, bin_ms: float) -> list[float]:
+    """var (ddof 1) / mean of each neuron's counts in the whole bins (t0 + k w, t0 + (k+1) w]
+    of the window; neurons without a spike in them are left out."""
+    t0, t1 = window_ms
+    num_bins = int((t1 - t0) // bin_ms)
+    values = []
+    for t in trains:
+        counts = np.zeros(num_bins)
+        for time in t:
+            k = int(np.ceil((time - t0) / bin_ms - 1e-9)) - 1
+            if 0 <= k < num_bins:
+                counts[k] += 1
+        if counts.sum() > 0:
+            values.append(counts.var(ddof=1) / counts.mean())
+    return values
 
 
 def read_summary(outdir: str) -> dict:
@@ -43,8 +89,12 @@ def test_analyse_prints_table_and_writes_summary(small_output, capsys):
         assert p["num_neurons"] == run["population_sizes"][name]
         assert p["rate_hz"]["mean"] == pytest.approx(run["rates_hz"][name], rel=1e-12)
         assert sum(p["rate_hz"]["histogram"]["counts"]) == p["num_neurons"]
-        for key in ("cv_isi", "lv", "fano_factor", "correlation"):
-            assert p[key]["num"] > 0 and p[key]["mean"] is not None
+        trains = spike_trains(small_output, name, (0.0, 200.0))
+        for key, values in (("cv_isi", cv_isi_oracle(trains)), ("lv", lv_oracle(trains)),
+                            ("fano_factor", fano_oracle(trains, (0.0, 200.0), 10.0))):
+            assert p[key]["num"] == len(values) > 0, key
+            assert p[key]["mean"] == pytest.approx(np.mean(values), rel=1e-9), key
+        assert p["correlation"]["num"] > 0 and -1.0 <= p["correlation"]["mean"] <= 1.0
         assert p["spectrum"]["peak_hz"] > 0
     assert os.path.exists(os.path.join(small_output, "analysis", "summary.csv"))
     if HAS_MATPLOTLIB:
@@ -108,11 +158,13 @@ def test_module_entry_point_in_a_subprocess(small_output):
 
 
 def test_brainsim_analyse_subcommand(small_output):
-    from brainsim.cli import make_parser
-    try:
-        make_parser().parse_args(["analyse", small_output])
-    except SystemExit:
-        pytest.skip("`brainsim analyse` is not wired into brainsim/cli.py yet")
+    """`brainsim analyse` is the same command as `python -m brainsim.analysis`."""
     done = run_brainsim(["analyse", small_output, "--no-plots"], timeout=60)
     assert done.returncode == 0, done.stderr
     assert "CV ISI" in done.stdout
+    with open(os.path.join(small_output, "run.json")) as handle:
+        rates = json.load(handle)["rates_hz"]
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:]
+            if line.split() and line.split()[0] in rates}
+    for name, rate in rates.items():      # population, neurons, spikes, rate Hz, ...
+        assert float(rows[name][3]) == pytest.approx(rate, abs=5e-4), rows[name]

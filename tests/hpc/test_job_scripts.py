@@ -244,7 +244,10 @@ def test_memory_warning_when_the_ranks_of_a_node_do_not_fit(tmp_path):
     assert memory_warning(model, 4, 16, 64.0) is None
     warning = memory_warning(model, 1, 16, 1.0)
     assert warning and "run.memory_per_node_gb = 1 GB" in warning
-    assert memory_warning(model, 4, 16, None, mem_mib=512) is not None
+    asked = memory_warning(model, 4, 16, None, mem_mib=512)
+    assert asked and asked.startswith("warning: 4 node(s) x 16 rank(s) per node need about")
+    assert "but mem = 512 MiB asked per node (512 MiB)" in asked
+    assert memory_warning(model, 4, 16, None, mem_mib=64 * 1024) is None
     assert config_memory_warning(model) is None
     tight = load_model(PD14, CLUSTER, ["run.memory_per_node_gb=1"])
     assert "4 node(s) x 16 rank(s)" in config_memory_warning(tight)

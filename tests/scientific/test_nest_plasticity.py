@@ -21,7 +21,7 @@ from brainsim.engine.simulation import Engine
 from brainsim.network.build import build_local_network
 from brainsim.network.inputs import ms_to_steps
 from brainsim.network.partition import make_partition
-from brainsim.spec import load_model
+from brainsim.spec import SpecError, load_model
 
 from cli_runner import REPO
 
@@ -104,5 +104,5 @@ def test_bad_synapse_params_rejected(model, params, message, tmp_path):
             "drive_weight": 0.0, "post_model": "iaf_psc_exp", "post_params": {}}
     path = tmp_path / "model.yaml"
     path.write_text(yaml.safe_dump(model_document(case)))
-    with pytest.raises(Exception, match=message):
+    with pytest.raises(SpecError, match=message):
         load_model(str(path))

@@ -2,6 +2,7 @@
 outputs never clobbered, validate and info on the shipped models."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,10 +80,17 @@ def test_run_prints_rate_table_and_timings(tmp_path):
     done = run_brainsim(["run", SMALL, "--set", "simulation.t_sim=50", "-o",
                          str(tmp_path / "o"), "--no-progress"], timeout=120)
     assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "mean firing rates over (0, 50] ms" in lines
     assert "rate (Hz)" in done.stdout
     assert "real-time factor" in done.stdout
-    for population in ("E", "I"):
-        assert any(line.startswith(population + " ") for line in done.stdout.splitlines())
+    with open(tmp_path / "o" / "run.json") as handle:
+        meta = json.load(handle)
+    for population, size in (("E", 160), ("I", 41)):
+        row = next(line.split() for line in lines if line.startswith(population + " "))
+        assert row[:2] == [population, f"{size:,}"]
+        assert float(row[2]) == pytest.approx(meta["rates_hz"][population], abs=5e-4)
+    assert f"spikes {meta['total_spikes']:,}" in done.stdout
 
 
 def test_noise_generator_model_runs(tmp_path):

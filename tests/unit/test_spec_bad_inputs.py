@@ -16,8 +16,41 @@ with open(os.path.join(BAD, "cases.yaml"), encoding="utf-8") as _f:
     CASES = yaml.safe_load(_f)
 
 
-def test_catalogue_is_large_enough():
-    assert len(CASES) >= 20
+CASE_KEYS = {"description", "file", "config", "overrides", "expect", "path", "where", "line"}
+
+
+def expect_header(path: str) -> str | None:
+    """The `# expect: ...` line a case file states in its first lines, if any."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line in handle.read().splitlines()[:5]:
+            if line.startswith("# expect: "):
+                return line[len("# expect: "):]
+    return None
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_catalogue_case_is_complete_and_agrees_with_its_file(case):
+    """Each case says what it tests and what the message must hold; its files exist, `where`
+    is the file, the config or --set it changes, and the file's own `# expect:` comment (if
+    it has one) is the catalogue's."""
+    spec = CASES[case]
+    assert set(spec) <= CASE_KEYS, sorted(set(spec) - CASE_KEYS)
+    for key in ("description", "file", "expect", "where"):
+        assert isinstance(spec.get(key), str) and spec[key].strip(), key
+    assert os.path.isfile(os.path.join(BAD, spec["file"]))
+    if spec.get("config"):
+        assert os.path.isfile(os.path.join(BAD, spec["config"]))
+    assert spec["where"] in (spec["file"], spec.get("config"), "--set")
+    assert all(isinstance(o, str) for o in spec.get("overrides", []))
+    header = expect_header(os.path.join(BAD, spec["file"]))
+    assert header is None or header == spec["expect"], header
+
+
+def test_catalogue_cases_are_distinct():
+    inputs = [(c["file"], c.get("config"), tuple(c.get("overrides", []))) for c in CASES.values()]
+    assert len(set(inputs)) == len(inputs)
+    descriptions = [c["description"] for c in CASES.values()]
+    assert len(set(descriptions)) == len(descriptions)
 
 
 def test_base_of_the_catalogue_is_valid():

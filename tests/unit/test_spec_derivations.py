@@ -130,11 +130,16 @@ def test_lognormal_weight_conversion(tmp_path):
     assert dist.expected() == pytest.approx(factor * math.exp(0.125))
 
 
-@pytest.mark.parametrize("delay", ["0.05", "{distribution: uniform, low: 0.0, high: 2.0, min: 0.05}",
-                                   "{distribution: lognormal, mu: 0.0, sigma: 1.0, min: 0.1}"])
-def test_smallest_valid_delays(tmp_path, delay):
+@pytest.mark.parametrize("delay, kind, smallest", [
+    ("0.05", "constant", 0.05),
+    ("{distribution: uniform, low: 0.0, high: 2.0, min: 0.05}", "uniform", 0.05),
+    ("{distribution: lognormal, mu: 0.0, sigma: 1.0, min: 0.1, max: 100.0}", "lognormal", 0.1)])
+def test_smallest_valid_delays(tmp_path, delay, kind, smallest):
+    """dt/2 (dt = 0.1 ms) is the smallest delay accepted, as a constant or a redraw bound."""
     text = "- {source: A, target: A, rule: all_to_all, synapse: {weight: 1.0, delay: %s}}" % delay
-    build(tmp_path, text)
+    resolved = build(tmp_path, text).projections[0].delay
+    assert resolved.kind == kind
+    assert (resolved.value if kind == "constant" else resolved.min) == smallest
 
 
 def test_uniform_delay_below_one_step(tmp_path):

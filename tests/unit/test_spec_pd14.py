@@ -6,6 +6,7 @@ import math
 import os
 
 import pytest
+import yaml
 
 from brainsim.spec import NEURON_MODELS, load_model, psc_over_psp
 
@@ -146,10 +147,16 @@ def test_override_of_an_anchored_value_changes_one_projection():
 
 @pytest.mark.parametrize("config", ["laptop", "workstation", "cluster"])
 def test_configs_resolve(config):
-    for path in (PD14, BRUNEL):
+    """Each run config's scale, t_sim and run settings reach the resolved model."""
+    with open(os.path.join(CONFIGS, f"{config}.yaml")) as handle:
+        settings = yaml.safe_load(handle)
+    for path, full_sizes in ((PD14, FULL_SIZES), (BRUNEL, [10000, 2500])):
         model = load_model(path, os.path.join(CONFIGS, f"{config}.yaml"))
-        assert model.num_neurons > 0
-        assert isinstance(model.document.get("run"), dict)
+        assert model.scale == settings["scale"]
+        assert [p.size for p in model.populations] == \
+            [max(1, round(n * settings["scale"])) for n in full_sizes]
+        assert model.simulation.t_sim == settings["simulation"]["t_sim"]
+        assert model.document["run"] == settings["run"]
 
 
 def test_laptop_config(tenth):
