@@ -150,7 +150,7 @@ def _after_write_failure(output_dir: str | None) -> str:
     if latest is not None:
         return (f"free space, then continue with: brainsim resume {output_dir} (latest "
                 f"checkpoint {latest})")
-    return "free space or choose another directory with -o, then run the command again"
+    return "free space or choose another directory with -o, then run the same command again"
 
 
 def latest_checkpoint(output_dir: str | None) -> str | None:
