@@ -1,7 +1,7 @@
 """Analysis of brainsim outputs: spike statistics, reference comparison, figures, Neo export.
 
     from brainsim.analysis import analyse
-    result = analyse("output/pd14_laptop")            # window (warmup, t_sim]
+    result = analyse("output/pd14_laptop")            # window of the printed rates
     result.populations["L4E"].cv_isi                  # per-neuron arrays
     result.compare("tests/reference/pd14_nest_rates.json", tolerance=0.2)
     summary = result.summary()                        # what summary.json holds

@@ -29,7 +29,8 @@ def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--tolerance", type=float, default=0.2,
                         help="relative rate difference flagged by --compare (default 0.2)")
     parser.add_argument("--window", nargs=2, type=float, metavar=("T0", "T1"),
-                        help="analysis window (T0, T1] in ms (default: (warmup, t_sim])")
+                        help="analysis window (T0, T1] in ms (default: the window of the printed "
+                             "rates, run.json's rate_window_ms)")
     parser.add_argument("--no-plots", action="store_true", help="statistics only, no figures")
     parser.add_argument("--sample", type=int, default=100,
                         help="neurons per population in the raster (default 100)")

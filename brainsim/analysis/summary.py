@@ -24,7 +24,7 @@ from brainsim.analysis.run_output import RunOutput, SpikeFile, load_run
 @dataclass(frozen=True)
 class Options:
     """What the statistics are computed over; every time in ms."""
-    window_ms: tuple[float, float] | None = None  # (t0, t1]; None: (warmup, t_sim]
+    window_ms: tuple[float, float] | None = None  # (t0, t1]; None: the run's rate window
     min_spikes: int = 3               # for CV and LV
     fano_bin_ms: float = 10.0
     correlation_bin_ms: float = 10.0
@@ -173,7 +173,8 @@ def check_window(run: RunOutput, window_ms) -> tuple[float, float]:
 
 def analyse(outdir: str, options: Options | None = None, **overrides) -> Analysis:
     """Every statistic of every population of the run in OUTDIR over options.window_ms
-    (default (warmup, t_sim]). Keyword arguments override fields of Options."""
+    (default: the window of the rates the run printed, run.json's rate_window_ms). Keyword
+    arguments override fields of Options."""
     options = Options(**{**(options or Options()).__dict__, **overrides})
     run = load_run(outdir)
     window = check_window(run, options.window_ms)
