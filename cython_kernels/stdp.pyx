@@ -12,8 +12,9 @@ synapse with delay d (the dendritic delay, as NEST):
   the spike is delivered with the new weight;
 then, once per source (all synapses of a source share it: it depends only on the source's
 spike train), Kplus <- Kplus exp((t_last - t) dt / tau_plus) + 1 and t_last <- t.
-Post spike histories are rings per local neuron: (stamp step, K_minus after the spike),
-with a power-of-two capacity.
+A spike of multiplicity n (n equal keys) is n such events, as NEST unrolls it for plastic
+synapses. Post spike histories are rings per local neuron: (stamp step, K_minus after the
+spike), one entry per post spike (several may share a step), with a power-of-two capacity.
 
 Speed (hpc_benchmark, docs/performance.md): terms shared by many synapses are computed
 once per delivery call (DeliveryCache), and stdp_pl_synapse_hom's w ** mu is computed for
@@ -164,8 +165,11 @@ cdef inline TargetMemo* memo_at(Scratch* sc, const History* h, int64_t tgt, int6
     cdef int64_t j = h.count[tgt] - 1
     while j >= 0 and steps[(head + j) & h.mask] > td:
         j -= 1
-    # K_minus at t - d: the latest post spike strictly before t - d (one entry per step)
-    cdef int64_t before = j - 1 if j >= 0 and steps[(head + j) & h.mask] == td else j
+    # K_minus at t - d: the latest post spike strictly before t - d (several entries share
+    # a step when the target spiked several times in it)
+    cdef int64_t before = j
+    while before >= 0 and steps[(head + before) & h.mask] == td:
+        before -= 1
     cdef int64_t idx
     if before >= 0:
         idx = (head + before) & h.mask
@@ -332,7 +336,7 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
     cdef Rule p = Rule(dt, tau_plus, lam, alpha, mu_plus, mu_minus, wmax)
     cdef Scratch* sc = &cache.s
     cdef double* ring_data = &ring[0, 0, 0]
-    cdef int64_t k, gid, s, syn, longest = 0
+    cdef int64_t k, gid, s, longest = 0
     cdef Row r
     for k in range(n_spikes):
         gid = <int64_t>(spike_keys[k] & 0xffffffffULL)
@@ -352,13 +356,9 @@ def deliver_stdp(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t epoch
             r.end = row_ptr[gid + 1]
             r.kplus = kplus[s]
             r.t_last = t_last[s]
-            if r.t_last == r.t:
-                # the same source's spike again in the same step (a parrot's multiplicity):
-                # NEST sends one event of multiplicity n, with one update
-                for syn in range(r.begin, r.end):
-                    ring_add(ring_data, n_local, ring_len, r.slot + delay_steps[syn],
-                             targets[syn], weights[syn], unit_events)
-                continue
+            # every key is one event: a spike of multiplicity n (n equal keys) is n events,
+            # as NEST unrolls it for plastic synapses; after the first, t_last = t, so the
+            # window is empty, the weight is depressed again and Kplus grows by 1
             sc.row_serial += 1
             if r.end > r.begin:
                 if power_law:
@@ -414,8 +414,8 @@ def record_post(const uint64_t[::1] spike_keys, int64_t start, int64_t n_spikes,
             if cnt == cap:
                 full = k
                 break
-            if cnt > 0 and hist_step[i, (head + cnt - 1) % cap] == t:
-                continue    # one history entry per step (multiplicity of a parrot)
+            # one entry per spike, also several in one step (a parrot's multiplicity, an
+            # aeif_cond_exp with t_ref = 0), as NEST's ArchivingNode::set_spiketime
             if cnt > 0:
                 last = (head + cnt - 1) % cap
                 klast = hist_k[i, last] * exp(<double>(hist_step[i, last] - t) * dt

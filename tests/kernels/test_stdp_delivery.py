@@ -1,6 +1,7 @@
 """deliver_stdp against a per-synapse Python reference of NEST's stdp_synapse and
 stdp_pl_synapse_hom: multapses, several delays, several post spikes in one window,
-wrapped history rings, a parrot's repeated spike, sources outside the projection."""
+wrapped history rings, a parrot's repeated spike (n events, as NEST unrolls a multiplicity),
+post histories with several spikes in one step, sources outside the projection."""
 import math
 
 import numpy as np
@@ -37,24 +38,23 @@ def reference(keys, net, power_law):
         if not 0 <= s < kplus.shape[0]:
             continue
         t, kp, tl = FIRST_STEP + lag + 1, kplus[s], int(t_last[s])
+        # every key is one event, also a repeated one (multiplicity: NEST unrolls it)
         for syn in range(net["row_ptr"][gid], net["row_ptr"][gid + 1]):
             tgt, d, w = int(net["targets"][syn]), int(net["delays"][syn]), w_all[syn]
-            if tl != t:
-                entries = [(int(hs[tgt, (head[tgt] + j) % CAP]), hk[tgt, (head[tgt] + j) % CAP])
-                           for j in range(count[tgt])]
-                for step, _ in entries:
-                    if tl - d < step <= t - d:
-                        w = facilitate(w, kp * math.exp((tl - (step + d)) * DT / TAU_PLUS),
-                                       power_law)
-                before = [e for e in entries if e[0] < t - d]
-                kminus = (before[-1][1] * math.exp((before[-1][0] - (t - d)) * DT
-                                                   / tau_minus[tgt]) if before else 0.0)
-                w = depress(w, kminus, power_law)
-                w_all[syn] = w
+            entries = [(int(hs[tgt, (head[tgt] + j) % CAP]), hk[tgt, (head[tgt] + j) % CAP])
+                       for j in range(count[tgt])]
+            for step, _ in entries:
+                if tl - d < step <= t - d:
+                    w = facilitate(w, kp * math.exp((tl - (step + d)) * DT / TAU_PLUS),
+                                   power_law)
+            before = [e for e in entries if e[0] < t - d]
+            kminus = (before[-1][1] * math.exp((before[-1][0] - (t - d)) * DT
+                                               / tau_minus[tgt]) if before else 0.0)
+            w = depress(w, kminus, power_law)
+            w_all[syn] = w
             ring[(FIRST_STEP + lag + d) % RING_LEN, tgt, 1 if w < 0 else 0] += w
-        if tl != t:
-            kplus[s] = kp * math.exp((tl - t) * DT / TAU_PLUS) + 1.0
-            t_last[s] = t
+        kplus[s] = kp * math.exp((tl - t) * DT / TAU_PLUS) + 1.0
+        t_last[s] = t
     return w_all, kplus, t_last, ring
 
 
@@ -73,14 +73,14 @@ def random_network(seed):
            "t_last": rng.integers(FIRST_STEP - 120, FIRST_STEP - 2, N_SOURCES).astype(np.int64),
            "ring": np.zeros((RING_LEN, N_LOCAL, 2)),
            "tau_minus": rng.uniform(10.0, 40.0, N_LOCAL)}
-    # post histories: strictly increasing stamps, dense around the windows, wrapped rings
+    # post histories: non-decreasing stamps (a step repeats when the target spiked several
+    # times in it), dense around the windows, wrapped rings
     hs = np.zeros((N_LOCAL, CAP), np.int64)
     hk = np.zeros((N_LOCAL, CAP))
     head = rng.integers(0, CAP, N_LOCAL).astype(np.int64)
     count = rng.integers(0, CAP + 1, N_LOCAL).astype(np.int64)
     for i in range(N_LOCAL):
-        stamps = np.sort(rng.choice(np.arange(FIRST_STEP - 140, FIRST_STEP + 1), count[i],
-                                    replace=False))
+        stamps = np.sort(rng.choice(np.arange(FIRST_STEP - 140, FIRST_STEP + 1), count[i]))
         for j, stamp in enumerate(stamps):
             hs[i, (head[i] + j) % CAP] = stamp
             hk[i, (head[i] + j) % CAP] = rng.uniform(0.5, 4.0)
@@ -92,7 +92,8 @@ def spike_keys(rng):
     gids = rng.integers(0, SOURCE_OFFSET + N_SOURCES + 3, 60).astype(np.uint64)
     lags = rng.integers(0, 4, 60).astype(np.uint64)
     keys = np.sort((lags << np.uint64(32)) | gids)
-    return np.insert(keys, 10, keys[10])       # the same source twice in one step
+    # the same source two and three times in one step (multiplicity)
+    return np.insert(keys, [10, 20, 20], keys[[10, 20, 20]])
 
 
 def run_kernel(keys, net, power_law, cache):

@@ -6,10 +6,11 @@ stdp_pl_synapse_hom, tsodyks_synapse and tsodyks2_synapse (one pre/post pair):
     spike_generator ----------------------static------> post (stdp_pl cases: post spikes)
 
 After every `chunk_ms`: the synapse's weight (stdp_pl), its state x, y, u (tsodyks) and
-the post neuron's V_m; plus the spike stamps (ms) of pre and post. brainsim's tests
+the post neuron's V_m; plus the spike stamps (ms) of pre and post. A case may give its own
+``pre_times`` (repeated times: spikes of multiplicity n through the parrot). brainsim's tests
 compare against the committed JSON and do NOT need NEST. To regenerate::
 
-    /tmp/nestvenv/bin/python tests/reference/make_nest_plasticity_reference.py [--out PATH]
+    /work/nestvenv/bin/python tests/reference/make_nest_plasticity_reference.py [--out PATH]
 """
 import argparse
 import json
@@ -22,6 +23,10 @@ PRE_TIMES = [10.0, 15.3, 22.0, 40.0, 41.5, 42.0, 42.7, 60.0, 80.2, 100.0, 130.0,
              160.0, 190.0, 191.1, 192.2, 193.0, 230.0]
 POST_TIMES = [12.0, 14.5, 21.0, 25.0, 43.0, 55.0, 61.0, 79.0, 101.0, 128.0, 150.0, 175.0,
               195.0, 228.4]
+# repeated times: the parrot relays a spike of multiplicity n, which NEST unrolls into n
+# events for plastic synapses (event_delivery_manager_impl.h), each updating the state
+PRE_TIMES_MULTIPLE = [10.0, 10.0, 15.3, 22.0, 22.0, 22.0, 40.0, 60.0, 60.0, 100.0, 130.0,
+                      130.0, 190.0, 230.0, 230.0]
 T_SIM = 250.0
 CHUNK = 5.0
 
@@ -50,6 +55,24 @@ CASES = {
         model="tsodyks2_synapse", post_model="iaf_psc_delta", post_params={},
         drive_weight=0.0, synapse={"weight": 12.0, "delay": 2.0},
         params={"U": 0.2, "u": 0.3, "x": 0.9, "tau_rec": 150.0, "tau_fac": 60.0}),
+    "tsodyks2_multiplicity": dict(
+        model="tsodyks2_synapse", post_model="iaf_psc_exp", post_params={},
+        drive_weight=0.0, synapse={"weight": 100.0, "delay": 1.0}, params={},
+        pre_times=PRE_TIMES_MULTIPLE),
+    "tsodyks2_multiplicity_facilitating": dict(
+        model="tsodyks2_synapse", post_model="iaf_psc_exp", post_params={},
+        drive_weight=0.0, synapse={"weight": 100.0, "delay": 1.0},
+        params={"U": 0.2, "u": 0.3, "x": 0.9, "tau_rec": 150.0, "tau_fac": 60.0},
+        pre_times=PRE_TIMES_MULTIPLE),
+    "tsodyks_multiplicity": dict(
+        model="tsodyks_synapse", post_model="iaf_psc_exp",
+        post_params={"tau_syn_ex": 3.0, "tau_syn_in": 3.0}, drive_weight=0.0,
+        synapse={"weight": 100.0, "delay": 1.0}, params={"U": 0.3, "tau_fac": 50.0},
+        pre_times=PRE_TIMES_MULTIPLE),
+    "pl_multiplicity_delta": dict(
+        model="stdp_pl_synapse_hom", post_model="iaf_psc_delta",
+        post_params={"tau_minus": 25.0}, drive_weight=100.0,
+        synapse={"weight": 1.0, "delay": 1.5}, params={}, pre_times=PRE_TIMES_MULTIPLE),
 }
 STATE = {"stdp_pl_synapse_hom": ("weight", "Kplus"), "tsodyks_synapse": ("x", "y", "u"),
          "tsodyks2_synapse": ("x", "u")}
@@ -60,7 +83,8 @@ def run(case):
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": DT, "local_num_threads": 1, "print_time": False})
     model = case["model"]
-    sg_pre = nest.Create("spike_generator", params={"spike_times": PRE_TIMES})
+    sg_pre = nest.Create("spike_generator",
+                         params={"spike_times": case.get("pre_times", PRE_TIMES)})
     pre = nest.Create("parrot_neuron")
     post = nest.Create(case["post_model"], params=case["post_params"])
     nest.Connect(sg_pre, pre, syn_spec={"weight": 1.0, "delay": 1.0})

@@ -8,10 +8,11 @@ trajectories for one pre/post pair (as NEST's own STDP tests build it).
 
 brainsim's tests compare against the committed JSON and do NOT need NEST. To regenerate::
 
-    /tmp/nestvenv/bin/python tests/reference/make_nest_stdp_reference.py [--out PATH]
+    /work/nestvenv/bin/python tests/reference/make_nest_stdp_reference.py [--out PATH]
 
 Per case: the inputs, parameters, the stdp weight after every `chunk_ms` of simulation
 (``weights``), and the spike stamps (ms) of pre and post. Resolution 0.1 ms, one thread.
+A case may give its own ``pre_times`` / ``post_times`` (repeated times: multiplicity).
 """
 import argparse
 import json
@@ -24,6 +25,12 @@ PRE_TIMES = [10.0, 15.3, 22.0, 40.0, 41.5, 60.0, 80.2, 100.0, 130.0, 131.0, 160.
              191.1, 192.2, 230.0]
 POST_TIMES = [12.0, 14.5, 21.0, 25.0, 43.0, 55.0, 61.0, 79.0, 101.0, 128.0, 150.0, 175.0,
               195.0, 228.4]
+# repeated times: spikes of multiplicity n (the parrot relays them as one event), which NEST
+# unrolls into n events for plastic synapses; a parrot target archives n post spikes
+PRE_TIMES_MULTIPLE = [10.0, 10.0, 15.3, 22.0, 22.0, 22.0, 40.0, 60.0, 60.0, 100.0, 130.0,
+                      130.0, 190.0, 230.0, 230.0]
+POST_TIMES_MULTIPLE = [12.0, 12.0, 14.5, 21.0, 25.0, 25.0, 25.0, 43.0, 55.0, 61.0, 61.0,
+                       79.0, 101.0, 128.0, 150.0, 175.0, 195.0, 195.0, 228.4]
 
 CASES = {
     "nondefault_delta": dict(
@@ -42,6 +49,14 @@ CASES = {
         post_model="parrot_neuron", post_params={"tau_minus": 18.0}, drive_weight=2.5,
         stdp={"weight": 3.0, "delay": 1.2, "tau_plus": 14.0, "lambda": 0.03, "alpha": 0.8,
               "mu_plus": 0.5, "mu_minus": 0.7, "Wmax": 10.0}),
+    "multiplicity_exp": dict(
+        post_model="iaf_psc_exp", post_params={}, drive_weight=100000.0,
+        stdp={"weight": 50.0, "delay": 1.0}, pre_times=PRE_TIMES_MULTIPLE),
+    "multiplicity_parrot_post": dict(
+        post_model="parrot_neuron", post_params={"tau_minus": 18.0}, drive_weight=2.5,
+        stdp={"weight": 3.0, "delay": 1.2, "tau_plus": 14.0, "lambda": 0.03, "alpha": 0.8,
+              "mu_plus": 0.5, "mu_minus": 0.7, "Wmax": 10.0},
+        pre_times=PRE_TIMES_MULTIPLE, post_times=POST_TIMES_MULTIPLE),
 }
 T_SIM = 250.0
 CHUNK = 5.0
@@ -51,8 +66,10 @@ def run(case):
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": DT, "local_num_threads": 1, "print_time": False})
-    sg_pre = nest.Create("spike_generator", params={"spike_times": PRE_TIMES})
-    sg_post = nest.Create("spike_generator", params={"spike_times": POST_TIMES})
+    sg_pre = nest.Create("spike_generator",
+                         params={"spike_times": case.get("pre_times", PRE_TIMES)})
+    sg_post = nest.Create("spike_generator",
+                          params={"spike_times": case.get("post_times", POST_TIMES)})
     pre = nest.Create("parrot_neuron")
     post = nest.Create(case["post_model"], params=case["post_params"])
     nest.Connect(sg_pre, pre, syn_spec={"weight": 1.0, "delay": 1.0})

@@ -5,7 +5,9 @@ tests/reference/make_nest_plasticity_reference.py (spike_generator -> parrot_neu
 -synapse-> post neuron; for stdp_pl the post neuron is driven by its own spike_generator).
 brainsim runs the same network in-process and, after every chunk, reads the plastic weight
 and Kplus (stdp_pl) or the synapse state x, y, u (tsodyks), and the post neuron's V_m
-(where the tsodyks PSC amplitudes show).
+(where the tsodyks PSC amplitudes show). The *multiplicity* cases repeat pre spike times: the
+parrot relays a spike of multiplicity n, which NEST unrolls into n events, each updating the
+synapse state.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ def model_document(case: dict) -> dict:
     if case["params"]:
         synapse["params"] = case["params"]
     inputs = [{"type": "spike_generator", "target": "pre", "weight": 1.0, "delay": 1.0,
-               "spike_times": REFERENCE["pre_times"]}]
+               "spike_times": case.get("pre_times", REFERENCE["pre_times"])}]
     if case["drive_weight"]:
         inputs.append({"type": "spike_generator", "target": "post",
                        "weight": case["drive_weight"], "delay": 1.0,
