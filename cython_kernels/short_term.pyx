@@ -3,7 +3,7 @@
 for one projection: per-source state, constant weights scaled per spike.
 
 Delivery in the canonical (lag, gid) order and each row's fixed order, so ring sums are
-bit-identical on any number of ranks (DESIGN.md section 2.5).
+bit-identical on any number of ranks (docs/architecture.md §2.5).
 """
 from libc.math cimport exp
 from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
