@@ -38,7 +38,11 @@ def make_parser() -> argparse.ArgumentParser:
     resume = commands.add_parser("resume", help="continue a run from its latest (or a named) "
                                  "checkpoint, on any number of ranks")
     resume.add_argument("output", help="output directory of the run (holds checkpoints/)")
-    resume.add_argument("--from", dest="checkpoint", help="checkpoint name (default: latest)")
+    resume.add_argument("--from", dest="checkpoint", help="checkpoint name (default: latest; "
+                        "in place only the latest, elsewhere with --fork)")
+    resume.add_argument("--fork", metavar="NEWDIR", help="continue in the new directory "
+                        "NEWDIR (the checkpoint and its recordings are linked or copied "
+                        "there), leaving OUTPUT as it is")
     resume.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="PATH=VALUE", help="e.g. --set simulation.t_sim=2000")
     resume.add_argument("--no-progress", action="store_true", help="no progress line")
@@ -203,25 +207,36 @@ def command_run(args) -> int:
 
 def command_resume(args) -> int:
     from brainsim.engine.run import Resume
-    from brainsim.resume import (check_rate_counts, check_same_run, checkpoint_path,
-                                 load_checkpoint, load_resumed_model)
+    from brainsim.io.finish import pending_finish
+    from brainsim.resume import (check_fork_target, check_in_place, check_rate_counts,
+                                 check_same_recording, check_same_run, checkpoint_path,
+                                 finish_pending_run, load_checkpoint, load_resumed_model)
     from brainsim.spec import SpecError
+    if args.fork is None and pending_finish(args.output):
+        return finish_pending_run(args)      # the simulation ended, writing its files not
     path = checkpoint_path(args.output, args.checkpoint)
     manifest = load_checkpoint(path)
-    check_same_run(args.output, manifest)
+    if args.fork is not None:
+        check_fork_target(args.output, args.fork)
+    else:
+        check_same_run(args.output, manifest)
     model = load_resumed_model(manifest, args.overrides)
     if model.simulation.t_sim <= manifest["t_ms"] + 1e-9:
         raise SpecError(f"simulation.t_sim: {model.simulation.t_sim:g} ms; expected more than "
                         f"the checkpoint's {manifest['t_ms']:g} ms (extend it with --set "
                         "simulation.t_sim=...)")
     check_rate_counts(manifest, model)
+    check_same_recording(manifest, model)
+    if args.fork is None:
+        check_in_place(args.output, path, manifest, model)
     policy = checkpoint_policy(args, model)
-    keys = ("model", "model_hash", "seed", "model_source", "config_source", "document",
-            "population_sizes")
+    keys = ("model", "model_hash", "run_id", "seed", "model_source", "config_source",
+            "document", "population_sizes")
     origin = {key: manifest.get(key) for key in keys}
     origin["overrides"] = list(manifest.get("overrides", [])) + list(args.overrides)
     args.overwrite = False
-    return _simulate(model, args.output, policy, args, resume=Resume(path, manifest),
+    resume = Resume(path, manifest, fork_from=args.output if args.fork else None)
+    return _simulate(model, args.fork or args.output, policy, args, resume=resume,
                      provenance=origin)
 
 

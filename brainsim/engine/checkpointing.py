@@ -66,6 +66,7 @@ class Checkpointer:
             if self.every_steps else None
         self.wall_interval = policy.wall_minutes * 60.0 if policy.wall_minutes else None
         self.next_wall = time.monotonic() + self.wall_interval if self.wall_interval else None
+        self._kill_at_step = _kill_step_for_test(comm.rank)
         if comm.rank == 0:
             self._remove_incomplete()
 
@@ -92,6 +93,8 @@ class Checkpointer:
 
     def after_epoch(self, step: int, agreed_requests: int) -> tuple[int, bool]:
         """Checkpoint if due; returns (this rank's requests for the next exchange, stop)."""
+        if self._kill_at_step is not None and step >= self._kill_at_step:
+            kill_for_test("simulate", self.comm.rank)
         if not agreed_requests and (self.next_bio_step is None or step < self.next_bio_step):
             return self.local_requests(), False     # the common case, every epoch
         if agreed_requests & REQUEST_INTERRUPT:
@@ -120,9 +123,9 @@ class Checkpointer:
         if self.comm.rank == 0:
             os.makedirs(files.temporary_dir(self.root, step), exist_ok=True)
             self.recorder.flush()
-            self.segments.close_current()
+            self.segments.close_current(step)
             for chain in reports.values():
-                chain.close_current()
+                chain.close_current(step)
         self.comm.barrier()
         network = self.engine.network
         shard = files.write_shard(files.temporary_dir(self.root, step), self.comm.rank,
@@ -130,6 +133,7 @@ class Checkpointer:
                                   self.engine.pending_input(),
                                   self.engine.plastic_state())
         _test_fault_injection(len(self.written))
+        kill_for_test("checkpoint", self.comm.rank)
         inject_test_fault("checkpoint", self.comm.rank)     # tests: a pause for a signal
         shard["rank"] = self.comm.rank
         shards = self.comm.gather(shard)
@@ -171,6 +175,25 @@ class Checkpointer:
             "recorder": self.recorder.saved_counts(),
             "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
+
+
+def kill_for_test(where: str, rank: int) -> None:
+    """Tests only: BRAINSIM_TEST_KILL_AT=where (build, simulate, checkpoint, merge, ...)
+    kills rank BRAINSIM_TEST_KILL_RANK (default 0) with SIGKILL there: what kill -9 leaves."""
+    env = os.environ
+    if env.get("BRAINSIM_TEST_KILL_AT") == where and \
+            env.get("BRAINSIM_TEST_KILL_RANK", "0") == str(rank):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _kill_step_for_test(rank: int) -> int | None:
+    """Tests only: the step after which kill_for_test("simulate") fires on this rank
+    (BRAINSIM_TEST_KILL_STEP, default 10), or None."""
+    env = os.environ
+    if env.get("BRAINSIM_TEST_KILL_AT") != "simulate" or \
+            env.get("BRAINSIM_TEST_KILL_RANK", "0") != str(rank):
+        return None
+    return int(env.get("BRAINSIM_TEST_KILL_STEP", "10"))
 
 
 def _test_fault_injection(index: int) -> None:

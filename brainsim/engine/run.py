@@ -15,13 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 
 import brainsim
-from brainsim.engine.checkpointing import Checkpointer, CheckpointPolicy
-from brainsim.engine.guards import FiniteStateGuard, inject_test_fault
+from brainsim.engine.checkpointing import Checkpointer, CheckpointPolicy, kill_for_test
+from brainsim.engine.guards import FiniteStateGuard, inject_test_fault, storage_failure
 from brainsim.engine.progress import Progress
 from brainsim.engine.simulation import Engine
 from brainsim.engine.spike_recorder import SpikeRecorder, rate_window_steps
-from brainsim.io.files import (OutputError, check_output_dir, clear_previous_results,
-                               prepare_output_dir, write_json_atomic)
+from brainsim.io.checkpoint import CheckpointError
+from brainsim.io.files import (OutputError, check_output_dir, check_output_target,
+                               clear_partial_results, prepare_output_dir,
+                               set_aside_previous_results, write_json_atomic)
 from brainsim.network.build import build_local_network
 from brainsim.network.inputs import ms_to_steps
 from brainsim.network.partition import make_partition
@@ -42,9 +44,11 @@ class RunResult:
 
 @dataclass(frozen=True)
 class Resume:
-    """The checkpoint a run continues from: its directory and manifest."""
+    """The checkpoint a run continues from: its directory and manifest; fork_from: the
+    run's directory when continuing it in a new one (`resume --fork`), else None."""
     path: str
     manifest: dict
+    fork_from: str | None = None
 
 
 def peak_rss_mib() -> float:
@@ -71,21 +75,70 @@ def step_to_ms_converter(dt: float):
     return lambda steps: np.asarray(steps, dtype=np.float64) * dt
 
 
-def agree_on_output(comm, output_dir: str, overwrite: bool, resuming: bool) -> None:
-    """Rank 0 checks and creates the output directory; every rank raises the same error."""
-    message = None
+def agree_on_output(comm, output_dir: str, overwrite: bool, resume: Resume | None):
+    """Rank 0 checks, creates and locks the output directory (and, for a resume, checks the
+    recordings up to the checkpoint, or forks it); every rank raises the same error.
+
+    Returns (the lock, held by rank 0 until the run ends, else None; the Resume to use)."""
+    message, locks, path = None, [], resume.path if resume else None
     if comm.rank == 0:
         try:
-            if not resuming:
-                check_output_dir(output_dir, overwrite)
-            prepare_output_dir(output_dir)
-            if overwrite and not resuming:
-                clear_previous_results(output_dir)
-        except OutputError as err:
+            locks, path = _claim_output(output_dir, overwrite, resume)
+        except (OutputError, CheckpointError) as err:
             message = str(err)
-    message = comm.bcast(message)
+            for lock in locks:
+                lock.release()
+            locks = []
+    message, path = comm.bcast((message, path))
     if message is not None:
         raise OutputError(message, agreed=True)
+    if resume is not None and path != resume.path:
+        resume = Resume(path, resume.manifest, resume.fork_from)
+    return locks, resume
+
+
+def _claim_output(output_dir: str, overwrite: bool, resume: Resume | None):
+    """Rank 0: see agree_on_output; returns (locks held, the checkpoint's path to use)."""
+    from brainsim.io.lock import lock_output_dir
+    check_output_target(output_dir)
+    if resume is None or resume.fork_from:
+        check_output_dir(output_dir, overwrite and resume is None)
+    prepare_output_dir(output_dir)
+    locks = [lock_output_dir(output_dir, "resume" if resume else "run")]
+    try:
+        if resume is None:
+            check_output_dir(output_dir, overwrite)      # again, now that it is ours
+            if overwrite:
+                set_aside_previous_results(output_dir)
+            else:
+                clear_partial_results(output_dir)
+            return locks, None
+        return locks, _claim_checkpoint(output_dir, resume, locks)
+    except BaseException:
+        for lock in locks:
+            lock.release()
+        raise
+
+
+def _claim_checkpoint(output_dir: str, resume: Resume, locks: list) -> str:
+    """Rank 0, output locked: the checkpoint is still the one read before (nothing changed
+    it meanwhile) and its recordings are intact; for a fork, copy it over first (the run's
+    own directory stays locked too while the fork runs)."""
+    from brainsim.io.checkpoint import read_manifest
+    from brainsim.io.lock import lock_output_dir
+    from brainsim.resume import fork_checkpoint, verify_recordings
+    results_dir = output_dir
+    if resume.fork_from:
+        results_dir = resume.fork_from
+        locks.append(lock_output_dir(resume.fork_from, f"resume --fork {output_dir}"))
+        clear_partial_results(output_dir)
+    if read_manifest(resume.path) != resume.manifest:
+        raise CheckpointError(f"{resume.path}: changed while the resume started; try again")
+    path = resume.path
+    if resume.fork_from:
+        path = fork_checkpoint(resume.fork_from, output_dir, resume.path, resume.manifest)
+    verify_recordings(resume.manifest, output_dir, results_dir)
+    return path
 
 
 def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | None):
@@ -103,10 +156,8 @@ def _spike_recording(model: ResolvedModel, output_dir: str, resume: Resume | Non
     if resume is not None:
         spikes = resume.manifest["spikes"]
         first_step = resume.manifest["step"]
-        if not segments.resume(os.path.join(output_dir, "spikes.h5"), spikes["segments"],
-                               spikes["counts"]):
-            raise OutputError(f"{output_dir}: the spike recordings up to the checkpoint are "
-                              "missing (no spike segments, no spikes.h5)")
+        segments.resume(os.path.join(resume.fork_from or output_dir, "spikes.h5"),
+                        spikes["segments"], spikes["counts"], first_step)
         recorder.restore(resume.manifest["recorder"], first_step)
     segments.start(first_step)
     return recorder, segments
@@ -131,13 +182,11 @@ def _report_recording(model: ResolvedModel, network, comm, output_dir: str,
         chain = ReportSegments(output_dir, variable, layout)
         first_step = 0
         if resume is not None:
-            saved = resume.manifest.get("reports", {}).get(variable)
+            saved = resume.manifest["reports"][variable]     # same recording: checked
             first_step = resume.manifest["step"]
-            if saved is None or not chain.resume(
-                    os.path.join(output_dir, report_file_name(variable)),
-                    saved["segments"], saved["counts"]):
-                raise OutputError(f"{output_dir}: the {variable} report up to the checkpoint "
-                                  "is missing")
+            chain.resume(os.path.join(resume.fork_from or output_dir,
+                                      report_file_name(variable)),
+                         saved["segments"], saved["counts"], first_step)
         chain.start(first_step)
         writers[variable] = chain
     return sampler, writers
@@ -160,7 +209,28 @@ def _restore(engine: Engine, resume: Resume, partition, rank: int) -> None:
 def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = False,
               show_progress: bool = True, policy: CheckpointPolicy | None = None,
               resume: Resume | None = None, provenance: dict | None = None) -> RunResult:
-    agree_on_output(comm, output_dir, overwrite, resuming=resume is not None)
+    """Check and lock output_dir, build, simulate, write the results (see module doc)."""
+    import uuid
+    from brainsim.resume import recording_signature, what_next
+    # run_id: one per run, kept by its resumes and forks; checkpoints, segments' merged
+    # files and run.json carry it, so that nothing of another run is spliced in.
+    provenance = {"run_id": uuid.uuid4().hex, **(provenance or {}),
+                  "recording": recording_signature(model)}
+    locks, resume = agree_on_output(comm, output_dir, overwrite, resume)
+    try:
+        return _run_locked(model, comm, output_dir, show_progress, policy, resume, provenance)
+    except Exception as err:
+        if storage_failure(err) is not None:
+            err.brainsim_advice = what_next(output_dir)    # read by guards.describe
+        raise
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _run_locked(model: ResolvedModel, comm, output_dir: str, show_progress: bool,
+                policy: CheckpointPolicy | None, resume: Resume | None,
+                provenance: dict) -> RunResult:
     sim = model.simulation
     stop_step = ms_to_steps(sim.t_sim, sim.dt)
     policy = policy or CheckpointPolicy()
@@ -170,6 +240,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     started = time.perf_counter()
     partition = make_partition(model, comm.size)
     inject_test_fault("build", comm.rank)
+    kill_for_test("build", comm.rank)
     network = build_local_network(model, partition, comm.rank)
     recorder = segments = progress = None
     if comm.rank == 0:
@@ -188,7 +259,7 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
         progress = Progress(stop_step, sim.dt, first_step=engine.step)
         engine.progress = progress
     checkpointer = Checkpointer(policy, output_dir, comm, engine, recorder, segments,
-                                provenance or {})
+                                provenance)
     comm.barrier()
     build_s = time.perf_counter() - started
 
@@ -227,20 +298,17 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
                          simulated_ms, resume, completed)
     metadata["checkpoints"] = [{"path": path, "write_s": seconds} for path, seconds
                                in zip(checkpointer.written, checkpointer.write_seconds)]
+    metadata["run_id"] = provenance["run_id"]
     chains = [segments] + list((report_writers or {}).values())
+    for chain in chains:
+        chain.close_current(engine.step)
     metadata["numerical_fault"] = str(fault) if fault is not None else None
     if completed or fault is not None:     # a numerical fault keeps what was recorded
-        from brainsim.io.report_segments import report_file_name
-        for variable, chain in (report_writers or {}).items():
-            chain.merge(os.path.join(output_dir, report_file_name(variable)),
-                        _file_attributes(metadata), remove_directory=False)
-        if activity is not None:
-            activity.write_final(output_dir, _file_attributes(metadata))
-        segments.merge(os.path.join(output_dir, "spikes.h5"), _file_attributes(metadata))
-        write_json_atomic(os.path.join(output_dir, "run.json"), metadata)
+        from brainsim.io.finish import finish, stage
+        record = stage(output_dir, metadata, _file_attributes(metadata), segments,
+                       report_writers or {}, activity)
+        finish(output_dir, record, on_step=lambda where: kill_for_test(where, 0))
     else:
-        for chain in chains:
-            chain.close_current()
         write_json_atomic(os.path.join(output_dir, "run_interrupted.json"), metadata)
     if fault is not None:
         raise fault
@@ -280,7 +348,7 @@ def _metadata(model, comm, engine, recorder, per_rank, build_s, simulate_s, simu
 
 
 def _file_attributes(metadata: dict) -> dict:
-    keys = ("brainsim_version", "model", "model_hash", "seed", "ranks", "dt_ms", "t_sim_ms",
-            "build_s", "simulate_s", "real_time_factor", "num_neurons", "num_synapses",
+    keys = ("brainsim_version", "model", "model_hash", "run_id", "seed", "ranks", "dt_ms",
+            "t_sim_ms", "build_s", "simulate_s", "real_time_factor", "num_neurons", "num_synapses",
             "peak_rss_mib_per_rank")
     return {key: metadata[key] for key in keys}

@@ -18,7 +18,9 @@ import shutil
 
 import numpy as np
 
-FORMAT_VERSION = 2        # 2: the rate-table counters from the start and from the window
+# 2: the rate-table counters from the start and from the window; 3: checksummed recording
+# segments with their step ranges, the run's id and recording choices, a manifest checksum
+FORMAT_VERSION = 3
 MANIFEST = "manifest.json"
 CHECKPOINT_DIR = "checkpoints"
 
@@ -69,6 +71,7 @@ def publish(root: str, step: int, manifest: dict, keep: int) -> str:
     """Rank 0, after every shard is written: manifest last, then rename into place; keep
     the newest `keep` checkpoints."""
     incomplete = temporary_dir(root, step)
+    manifest = dict(manifest, manifest_sha256=manifest_digest(manifest))
     with open(os.path.join(incomplete, MANIFEST), "w") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)
         handle.flush()
@@ -91,19 +94,131 @@ def list_checkpoints(root: str) -> list[str]:
     return sorted(names)
 
 
+def manifest_digest(manifest: dict) -> str:
+    """SHA-256 of the manifest's canonical JSON without its own checksum: an edited or
+    damaged manifest no longer matches."""
+    import hashlib
+    content = {key: value for key, value in manifest.items() if key != "manifest_sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def read_manifest(path: str) -> dict:
+    """The checkpoint's manifest, checked: format version, every field's type, its own
+    checksum (CheckpointError, one line, on anything else)."""
     manifest_path = os.path.join(path, MANIFEST)
     if not os.path.exists(manifest_path):
         raise CheckpointError(f"{path}: not a complete checkpoint (no {MANIFEST})")
     try:
-        with open(manifest_path) as handle:
-            manifest = json.load(handle)
-    except (OSError, ValueError) as err:
-        raise CheckpointError(f"{manifest_path}: unreadable manifest ({err})") from None
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{manifest_path}: checkpoint format "
-                              f"{manifest.get('format_version')}; expected {FORMAT_VERSION}")
+        with open(manifest_path, "rb") as handle:
+            manifest = json.loads(handle.read(64 << 20).decode())
+    except (OSError, ValueError, RecursionError) as err:
+        reason = " ".join(str(err).split())[:120]
+        raise CheckpointError(f"{manifest_path}: unreadable manifest ({reason}); expected "
+                              "the JSON a checkpoint writes") from None
+    if not isinstance(manifest, dict):
+        raise CheckpointError(f"{manifest_path}: a JSON {type(manifest).__name__}; expected "
+                              "a checkpoint manifest (a JSON object)")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        written_by = manifest.get("brainsim_version")
+        by = f" by brainsim {written_by}" if isinstance(written_by, str) else ""
+        raise CheckpointError(f"{manifest_path}: checkpoint format {version!r} (written{by}); "
+                              f"this brainsim ({_own_version()}) reads format "
+                              f"{FORMAT_VERSION}: resume it with the brainsim that wrote it")
+    problem = manifest_problem(manifest)
+    if problem is not None:
+        raise CheckpointError(f"{manifest_path}: {problem}; the manifest is damaged or was "
+                              "edited (use another checkpoint)")
+    if manifest["manifest_sha256"] != manifest_digest(manifest):
+        raise CheckpointError(f"{manifest_path}: checksum mismatch; the manifest was edited "
+                              "or damaged (use another checkpoint)")
     return manifest
+
+
+def _own_version() -> str:
+    import brainsim
+    return brainsim.__version__
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_plain_name(value) -> bool:
+    """A file name inside the checkpoint or segment directory, never a path out of it."""
+    return (isinstance(value, str) and value not in ("", ".", "..") and "/" not in value
+            and "\\" not in value and "\0" not in value)
+
+
+def _is_counts(value) -> bool:
+    return isinstance(value, dict) and all(_is_int(n) and n >= 0 for n in value.values())
+
+
+_SEGMENT_FIELDS = {"file": _is_plain_name, "first_step": _is_int, "last_step": _is_int,
+                   "counts": _is_counts, "bytes": _is_int,
+                   "sha256": lambda v: isinstance(v, str) and len(v) == 64}
+
+
+def _recording_problem(entry, where: str) -> str | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get("segments"), list) \
+            or not _is_counts(entry.get("counts")):
+        return f"{where}: expected {{segments: [...], counts: {{...}}}}"
+    for index, segment in enumerate(entry["segments"]):
+        if not isinstance(segment, dict):
+            return f"{where}.segments[{index}]: expected an object"
+        for key, valid in _SEGMENT_FIELDS.items():
+            if not valid(segment.get(key)):
+                return f"{where}.segments[{index}].{key}: missing or of the wrong type"
+    return None
+
+
+_FIELDS = {
+    "step": lambda v: _is_int(v) and v >= 0,
+    "t_ms": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0,
+    "ranks": lambda v: _is_int(v) and v >= 1,
+    "seed": _is_int, "model": lambda v: isinstance(v, str),
+    "model_hash": lambda v: isinstance(v, str) and len(v) >= 12,
+    "model_source": lambda v: isinstance(v, str),
+    "config_source": lambda v: v is None or isinstance(v, str),
+    "overrides": lambda v: isinstance(v, list) and all(isinstance(o, str) for o in v),
+    "document": lambda v: isinstance(v, dict),
+    "population_sizes": _is_counts,
+    "brainsim_version": lambda v: isinstance(v, str),
+    "written_at": lambda v: isinstance(v, str),
+    "run_id": lambda v: isinstance(v, str) and v != "",
+    "recording": lambda v: isinstance(v, dict),
+    "reports": lambda v: isinstance(v, dict),
+    "recorder": lambda v: isinstance(v, dict) and all(
+        _is_int(x) or (isinstance(x, list) and all(_is_int(i) for i in x))
+        for x in v.values()) and {"counts_in_window", "total_spikes"} <= set(v),
+    "population_activity": lambda v: v is None or _is_plain_name(v),
+    "manifest_sha256": lambda v: isinstance(v, str),
+}
+
+
+def manifest_problem(manifest: dict) -> str | None:
+    """What is wrong with a manifest of the right format version (None: nothing)."""
+    for key, valid in _FIELDS.items():
+        if key == "population_activity" and key not in manifest:
+            continue
+        if key not in manifest:
+            return f"no {key!r}"
+        if not valid(manifest[key]):
+            return f"{key!r} is {str(manifest[key])[:60]!r}, of the wrong type or range"
+    shards = manifest.get("shards")
+    if not isinstance(shards, list) or len(shards) != manifest["ranks"]:
+        return f"'shards': expected a list of {manifest['ranks']} shard(s)"
+    for rank, shard in enumerate(shards):
+        if not isinstance(shard, dict) or shard.get("rank") != rank \
+                or shard.get("file") != shard_name(rank) or not _is_int(shard.get("bytes")) \
+                or not isinstance(shard.get("sha256"), str):
+            return f"'shards'[{rank}]: expected {{rank: {rank}, file: {shard_name(rank)}, " \
+                   "bytes, sha256}"
+    problem = _recording_problem(manifest.get("spikes"), "'spikes'")
+    if problem is None:
+        for variable, entry in manifest["reports"].items():
+            problem = problem or _recording_problem(entry, f"'reports'.{variable}")
+    return problem
 
 
 def verify_shards(path: str, manifest: dict) -> None:

@@ -18,34 +18,98 @@ class OutputError(Exception):
         self.agreed = agreed
 
 
-OUTPUT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "checkpoints",
-                ".segments", "population_activity.h5")
-# What --overwrite replaces: brainsim's own results, never anything else in the directory.
-REPLACED_ON_OVERWRITE = ("run_interrupted.json", "checkpoints", ".segments")
+# A run's results: what `--overwrite` replaces as one set and what a new run refuses to
+# overwrite (with report_<variable>.h5 and a checkpoints/ holding a complete checkpoint).
+RESULT_FILES = ("spikes.h5", "run.json", "run_interrupted.json", "population_activity.h5")
+# Leftovers of a run that never reached a checkpoint (kill -9, Ctrl-C, a full disk): no
+# resume can use them, so a new run into the directory removes them without --overwrite.
+PARTIAL_DIRS = (".segments", "checkpoints")
+# --overwrite moves the previous results here and removes them only once the new run's
+# results are complete: a new run that fails leaves the old ones (hidden, restorable).
+PREVIOUS_DIR = ".previous_results"
+
+
+def is_result(directory: str, name: str) -> bool:
+    """True for a file of a run's results (see RESULT_FILES) in `directory`."""
+    if name in RESULT_FILES or (name.startswith("report_") and name.endswith(".h5")):
+        return True
+    if name == "checkpoints":
+        root = os.path.join(directory, name)
+        return os.path.isdir(root) and any(
+            entry.startswith("ckpt_") and os.path.exists(os.path.join(root, entry,
+                                                                      "manifest.json"))
+            for entry in os.listdir(root))
+    return False
+
+
+def results_in(directory: str) -> list[str]:
+    """Names of the result files in `directory` (sorted)."""
+    return sorted(name for name in os.listdir(directory) if is_result(directory, name))
+
+
+def check_output_target(path: str) -> None:
+    """Refuse a path that cannot be an output directory: a file, a dangling symbolic link."""
+    if os.path.islink(path) and not os.path.exists(path):
+        raise OutputError(f"{path}: a symbolic link to {os.readlink(path)}, which does not "
+                          "exist; expected an output directory (create the target or choose "
+                          "another path with -o)")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise OutputError(f"{path}: exists and is not a directory; expected an output directory")
 
 
 def check_output_dir(path: str, overwrite: bool) -> None:
-    """Refuse an output directory that already holds brainsim results, unless overwrite."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise OutputError(f"{path}: exists and is not a directory; expected an output directory")
+    """Refuse an output directory that already holds brainsim results, unless overwrite.
+    Leftovers of a run that never checkpointed are not results (see PARTIAL_DIRS)."""
+    check_output_target(path)
     if not os.path.isdir(path) or overwrite:
         return
-    existing = [name for name in os.listdir(path)
-                if name in OUTPUT_FILES or (name.startswith("report_") and name.endswith(".h5"))]
+    existing = results_in(path)
     if existing:
         raise OutputError(f"{path}: already holds results ({', '.join(existing)}); "
                           "expected a new directory (or pass --overwrite to replace them)")
 
 
-def clear_previous_results(path: str) -> None:
-    """--overwrite: remove the previous run's checkpoints and partial recordings, so that a
-    later resume cannot pick up a checkpoint of the run being replaced."""
-    for name in REPLACED_ON_OVERWRITE:
+def _remove(target: str) -> None:
+    if os.path.isdir(target) and not os.path.islink(target):
+        shutil.rmtree(target)
+    elif os.path.lexists(target):
+        os.remove(target)
+
+
+def clear_partial_results(path: str) -> None:
+    """A new run (under the directory's lock): remove what an unfinished earlier run left
+    that is not a result: segments, checkpoints that never completed, temporary files."""
+    for name in os.listdir(path):
+        if name in PARTIAL_DIRS or name.endswith(".partial"):
+            if not is_result(path, name):
+                _remove(os.path.join(path, name))
+
+
+def set_aside_previous_results(path: str) -> None:
+    """--overwrite (under the directory's lock): the previous results leave their final
+    names together, into PREVIOUS_DIR, so that no old file stays beside the new run's.
+
+    A finished set (run.json) replaces an older set already there; an unfinished one
+    (checkpoints of a replaced run, run_interrupted.json) is removed: a resume must never
+    pick it up."""
+    previous = os.path.join(path, PREVIOUS_DIR)
+    names = results_in(path)
+    finished = "run.json" in names
+    if finished:
+        _remove(previous)
+        os.makedirs(previous)
+    for name in names:
         target = os.path.join(path, name)
-        if os.path.isdir(target):
-            shutil.rmtree(target)
-        elif os.path.exists(target):
-            os.remove(target)
+        if finished and name != "checkpoints" and name != "run_interrupted.json":
+            os.replace(target, os.path.join(previous, name))
+        else:
+            _remove(target)
+    clear_partial_results(path)
+
+
+def drop_previous_results(path: str) -> None:
+    """The new run's results are complete: the replaced set goes."""
+    _remove(os.path.join(path, PREVIOUS_DIR))
 
 
 def prepare_output_dir(path: str) -> None:

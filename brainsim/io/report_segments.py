@@ -35,6 +35,18 @@ class ReportSegments(SegmentChain):
         self.current.append(population, frames)
         self.count(population, frames.shape[0])
 
+    @classmethod
+    def from_segment(cls, output_dir: str, variable: str, path: str) -> "ReportSegments":
+        """The chain of a finished run whose layout is read from one of its segments
+        (finishing an interrupted merge, where no model is built)."""
+        layout = {}
+        with h5py.File(path, "r") as segment:
+            for population, group in segment["report"].items():
+                time = group["mapping/time"][()]
+                layout[population] = (group["mapping/node_ids"][()], float(time[0]),
+                                      float(time[2]))
+        return cls(output_dir, variable, layout)
+
     def copy_records(self, source_path: str, writer: ReportFileWriter,
                      counts: dict[str, int]) -> None:
         with h5py.File(source_path, "r") as source:
@@ -43,3 +55,14 @@ class ReportSegments(SegmentChain):
                 for start in range(0, counts[population], COPY_FRAMES):
                     stop = min(counts[population], start + COPY_FRAMES)
                     writer.append(population, data[start:stop])
+
+
+def inspect_merged_report(merged, counts: dict[str, int], manifest: dict) -> str | None:
+    """A merged report must hold at least the checkpoint's frames of every population."""
+    for population, count in counts.items():
+        data = merged.get(f"report/{population}/data")
+        if data is None:
+            return f"no frames of population {population}"
+        if data.shape[0] < count:
+            return f"{data.shape[0]} frames of {population}, fewer than the checkpoint's {count}"
+    return None

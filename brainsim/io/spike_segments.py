@@ -38,3 +38,23 @@ class SpikeSegments(SegmentChain):
                     stop = min(counts[population], start + COPY_CHUNK)
                     writer.append(population, group["timestamps"][start:stop],
                                   group["node_ids"][start:stop])
+
+
+def inspect_merged_spikes(merged, counts: dict[str, int], manifest: dict) -> str | None:
+    """A merged spikes.h5 cut after counts[population] spikes must end at the checkpoint's
+    time: the last kept spike at or before it, the first dropped one after it."""
+    t_ms = manifest["t_ms"]
+    slack = 1e-9 * max(1.0, t_ms)
+    for population, count in counts.items():
+        group = merged.get(f"spikes/{population}")
+        if group is None or "timestamps" not in group:
+            return f"no spikes of population {population}"
+        stamps = group["timestamps"]
+        if stamps.shape[0] < count:
+            return (f"{stamps.shape[0]} spikes of {population}, fewer than the "
+                    f"checkpoint's {count}")
+        if count and not stamps[count - 1] <= t_ms + slack:
+            return f"spike {count - 1} of {population} lies after the checkpoint's {t_ms:g} ms"
+        if stamps.shape[0] > count and not stamps[count] > t_ms - slack:
+            return f"spike {count} of {population} lies before the checkpoint's {t_ms:g} ms"
+    return None

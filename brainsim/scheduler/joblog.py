@@ -23,6 +23,8 @@ import sys
 LOG_NAME = "scheduler_log.jsonl"
 CHECKPOINT_DIR = "checkpoints"      # as brainsim.io.checkpoint (not imported: numpy)
 MANIFEST = "manifest.json"
+# The record of a final merge that has not completed (as brainsim.io.finish.record_path).
+FINISH_RECORD = os.path.join(".segments", "finish.json")
 
 
 def log_path(outdir: str) -> str:
@@ -80,21 +82,27 @@ def finished(outdir: str) -> bool:
     belongs to a run that was extended and stopped again."""
     done = os.path.join(outdir, "run.json")
     stopped = os.path.join(outdir, "run_interrupted.json")
-    if not os.path.exists(done):
+    if not os.path.exists(done) or merge_pending(outdir):
         return False
     return not os.path.exists(stopped) or os.path.getmtime(done) >= os.path.getmtime(stopped)
 
 
+def merge_pending(outdir: str) -> bool:
+    """The simulation ended, writing the final files did not: `resume` finishes them."""
+    return os.path.exists(os.path.join(outdir, FINISH_RECORD))
+
+
 def next_action(outdir: str) -> str:
     """What a job on OUTDIR does: 'run' for the first job of a submission, else 'done' when
-    the run has finished, 'resume' when there is a checkpoint, 'run' otherwise."""
+    the run has finished, 'resume' when there is a checkpoint (or a final merge to finish),
+    'run' otherwise."""
     chain = current_chain(read(outdir))
     fresh = bool(chain) and chain[0]["event"] == "submitted" and chain[0].get("fresh")
     if fresh and not any(e["event"] == "started" for e in chain):
         return "run"
     if finished(outdir):
         return "done"
-    if complete_checkpoints(outdir):
+    if complete_checkpoints(outdir) or merge_pending(outdir):
         return "resume"
     return "run"
 

@@ -49,8 +49,10 @@ def test_setup_error_on_one_rank_only_exits_2_everywhere(tmp_path, mpiexec):
     assert not (tmp_path / "o").exists()
 
 
-def test_user_error_seen_by_rank_0_only_aborts_with_status_2(tmp_path, mpiexec):
-    """Resume after the spike recordings were deleted: only rank 0 (the writer) notices."""
+def test_missing_recordings_on_resume_are_refused_by_every_rank_before_the_build(
+        tmp_path, mpiexec):
+    """Resume after the spike recordings were deleted: rank 0 checks them with the output
+    directory, before the build, and every rank exits 2 together (one line)."""
     out = tmp_path / "o"
     first, _ = timed_run(["run", SMALL, "--set", "simulation.t_sim=50", "-o", str(out),
                           "--no-progress", "--checkpoint-at-end"], ranks=2)
@@ -60,7 +62,8 @@ def test_user_error_seen_by_rank_0_only_aborts_with_status_2(tmp_path, mpiexec):
                                "--no-progress"], ranks=2)
     assert done.returncode == 2, done.stderr
     assert seconds < 20
-    assert "rank 0: " in done.stderr and "spike recordings up to the checkpoint" in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "spike recordings up to the checkpoint" in lines[0], done.stderr
 
 
 def _rank_pid(marker: str, rank: int) -> int | None:

@@ -75,6 +75,17 @@ def test_disk_full_during_the_run(ranks, tmpfs, mpiexec):
     assert len(line) == 1, done.stderr
     assert "No space left on device (errno 28 ENOSPC)" in line[0] and root in line[0]
     assert "Traceback" not in done.stderr
-    # the previous run's results are untouched (final files are replaced only by rename)
-    assert (_digest(os.path.join(out, "spikes.h5")),
-            _digest(os.path.join(out, "run.json"))) == before
+    # the previous run's results are untouched: --overwrite moved them aside together and
+    # removes them only once the new run's results are complete (none of them stays beside
+    # the new run's files)
+    previous = os.path.join(out, ".previous_results")
+    assert (_digest(os.path.join(previous, "spikes.h5")),
+            _digest(os.path.join(previous, "run.json"))) == before
+    assert not os.path.exists(os.path.join(out, "spikes.h5"))
+    assert previous in line[0]
+    # the advice is true: resume where a checkpoint exists, else run again
+    checkpoints = os.path.join(out, "checkpoints")
+    if os.path.isdir(checkpoints) and any(n.startswith("ckpt_") for n in os.listdir(checkpoints)):
+        assert f"brainsim resume {out}" in line[0]
+    else:
+        assert "run the same command again" in line[0]
