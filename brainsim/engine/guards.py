@@ -323,19 +323,31 @@ def check_memory(model, comm, force: bool = False) -> None:
     """Collective: refuse (ResourceError on every rank) a run whose estimated peak memory per
     rank exceeds MemAvailable / ranks on the node, on the tightest node, unless force."""
     from brainsim.network.estimate import estimate_memory
-    estimate = estimate_memory(model, comm.size).total_mib
+    parts = estimate_memory(model, comm.size)
+    estimate = parts.total_mib
     available = available_memory_mib()
     on_node = ranks_on_this_node(comm)
     per_rank = available / on_node if available is not None else np.inf
     per_rank = comm.allreduce_min(float(per_rank))
     if force or not estimate > per_rank:
         return
+    found = (f"{model.source}: estimated peak memory {estimate:,.0f} MiB per rank on "
+             f"{comm.size} rank(s) exceeds the {per_rank:,.0f} MiB available per rank "
+             f"(MemAvailable of the node / {on_node} rank(s) on it)")
+    # Parts that every rank (inputs) or rank 0 (activity) holds whole: more nodes do not help.
+    if parts.recording_mib > per_rank / 2:
+        raise ResourceError(f"{found}; population activity takes {parts.recording_mib:,.0f} "
+                            "MiB on rank 0 for the whole run: use a larger "
+                            "recording.population_activity bin (or mean_V_m interval) or a "
+                            "shorter t_sim, or pass --force to try anyway")
+    if parts.input_mib > per_rank / 2:
+        raise ResourceError(f"{found}; spike_generator times take {parts.input_mib:,.0f} MiB "
+                            "on every rank: use fewer spike times (e.g. a poisson input), or "
+                            "pass --force to try anyway")
     nodes = int(np.ceil(comm.size * estimate / (per_rank * on_node)))
     raise ResourceError(
-        f"{model.source}: estimated peak memory {estimate:,.0f} MiB per rank on {comm.size} "
-        f"rank(s) exceeds the {per_rank:,.0f} MiB available per rank (MemAvailable of the "
-        f"node / {on_node} rank(s) on it); spread the run over more nodes (about {nodes} "
-        f"like this one), use a smaller scale (--set scale=...), or pass --force to try anyway")
+        f"{found}; spread the run over more nodes (about {nodes} like this one), use a "
+        "smaller scale (--set scale=...), or pass --force to try anyway")
 
 
 # ----------------------------------------------------------------------------- numerics

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 from brainsim.network.inputs import ms_to_steps
+from brainsim.spec.connections import max_distance
 from brainsim.spec.model import Projection, ResolvedModel
 
 BYTES_PER_SYNAPSE = 4 + 8 + 2          # target uint32, weight float64, delay uint16
@@ -28,6 +29,15 @@ POST_TRACE_MODELS = ("stdp_synapse", "stdp_pl_synapse_hom")
 POST_HISTORY_CAPACITY = 8              # initial ring length per neuron (PostHistory)
 # step int64 + K float64 per ring entry; head, count int64, archiving uint8, tau_minus float64
 BYTES_PER_POST_HISTORY = POST_HISTORY_CAPACITY * (8 + 8) + 8 + 8 + 1 + 8
+# spike_generator inputs live on every rank: each time as a Python float in the resolved
+# model's tuple, the loaded array, the model hash's JSON text and the build's step arrays.
+# Measured peak (brainsim run, 1 rank): 66 B per time at 2e6 times, 80 B at 2e7.
+BYTES_PER_GENERATOR_TIME = 80
+BYTES_PER_GENERATOR_NODE_ID = 40       # a Python int in the tuple, its int64 copies
+# population_activity on rank 0: int32 spike counts per population and bin, int64 sums of
+# the mean V_m per population and sample, both for the whole run (engine.population_activity)
+BYTES_PER_ACTIVITY_BIN = 4
+BYTES_PER_MEAN_V_M_SAMPLE = 8
 
 
 def expected_synapses(model: ResolvedModel, proj: Projection) -> float:
@@ -75,12 +85,8 @@ def delay_extent_steps(model: ResolvedModel) -> tuple[int, int]:
 
 def _max_distance(model: ResolvedModel, proj: Projection) -> float:
     """Largest source-target distance (mm) the boxes of two spatial populations allow."""
-    a = model.populations[proj.source].positions
-    b = model.populations[proj.target].positions
-    if a.edge_wrap:
-        return math.sqrt(sum((0.5 * e) ** 2 for e in a.extent))
-    return math.sqrt(sum((abs(ca - cb) + 0.5 * (ea + eb)) ** 2 for ca, cb, ea, eb in
-                         zip(a.center, b.center, a.extent, b.extent)))
+    return max_distance(model.populations[proj.source].positions,
+                        model.populations[proj.target].positions)
 
 
 @dataclass
@@ -93,6 +99,8 @@ class MemoryEstimate:
     ring_mib: float
     total_mib: float
     plastic_mib: float = 0.0   # plastic row_ptrs, per-source state, post-spike histories
+    input_mib: float = 0.0     # spike_generator times and node ids (on every rank)
+    recording_mib: float = 0.0  # population activity arrays (rank 0, the peak rank)
 
 
 def plastic_bytes(model: ResolvedModel, num_ranks: int) -> float:
@@ -112,6 +120,25 @@ def plastic_bytes(model: ResolvedModel, num_ranks: int) -> float:
     return total
 
 
+def input_bytes(model: ResolvedModel) -> float:
+    """Bytes of the spike_generator tables, which every rank holds whole."""
+    return sum(len(gen.times) * BYTES_PER_GENERATOR_TIME
+               + len(gen.node_ids) * BYTES_PER_GENERATOR_NODE_ID
+               for gen in model.spike_generators)
+
+
+def recording_bytes(model: ResolvedModel) -> float:
+    """Bytes rank 0 allocates up front for population activity over the whole run."""
+    sim, recording = model.simulation, model.recording
+    steps = ms_to_steps(sim.t_sim, sim.dt)
+    total = 0.0
+    for interval, size in ((recording.activity_bin, BYTES_PER_ACTIVITY_BIN),
+                           (recording.mean_V_m_interval, BYTES_PER_MEAN_V_M_SAMPLE)):
+        if interval:
+            total += len(model.populations) * (steps / ms_to_steps(interval, sim.dt)) * size
+    return total
+
+
 def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
     """Peak resident memory per rank (MiB), construction included (the two-pass build
     holds nothing but the final arrays and one cursor per source gid)."""
@@ -124,6 +151,9 @@ def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
     neuron_mib = (neurons * BYTES_PER_NEURON_STATE + 2 * 8 * (model.num_neurons + 1)) * mib
     ring_mib = ring_len * neurons * 2 * 8 * mib
     plastic_mib = plastic_bytes(model, num_ranks) * mib
-    total = synapse_mib + neuron_mib + ring_mib + plastic_mib + PYTHON_BASELINE_MIB
+    input_mib = input_bytes(model) * mib
+    recording_mib = recording_bytes(model) * mib
+    total = (synapse_mib + neuron_mib + ring_mib + plastic_mib + input_mib + recording_mib
+             + PYTHON_BASELINE_MIB)
     return MemoryEstimate(synapses, neurons, synapse_mib, neuron_mib, ring_mib, total,
-                          plastic_mib)
+                          plastic_mib, input_mib, recording_mib)

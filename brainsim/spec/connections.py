@@ -32,6 +32,14 @@ KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
                "constant": ("kernel", "p_center")}
 MASK_KEYS = {"circular": ("radius",), "rectangular": ("lower_left", "upper_right")}
 SYNAPSE_KEYS = ("model", "weight", "delay", "params")
+# Delays are stored as uint16 step counts (network/build.py, cython_kernels/connect.pyx).
+MAX_DELAY_STEPS = 65535
+# An unbounded distribution's largest delay is taken at mean + TAIL_SD sd (normal) or
+# exp(mu + TAIL_SD sigma) (lognormal): a draw beyond has probability below 1e-15.
+TAIL_SD = 8.0
+# Largest mean number of Poisson events per step: the kernel's CDF table needs exp(-mean)
+# not to underflow (cython_kernels/poisson.pyx cdf_table, cython_kernels/inputs.pyx).
+POISSON_MAX_MEAN_PER_STEP = 700.0
 SYNAPSE_MODELS = ("static_synapse", "stdp_synapse", "stdp_pl_synapse_hom", "tsodyks_synapse",
                   "tsodyks2_synapse")
 # NEST 3.10 stdp_synapse parameters and defaults (models/stdp_synapse.h); tau_minus belongs
@@ -174,10 +182,13 @@ def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
                             constant_only=constant_only)
     smallest = dist.support()[0]
     half = 0.5 * dt
-    if smallest >= half * (1 - 1e-12):
-        return dist
     raw = container.get("delay")
     p = tuple(path) + ("delay",)
+    if smallest >= half * (1 - 1e-12):
+        longest, how = largest_delay(dist)
+        check_longest_delay(ck, p + ("max",) if isinstance(raw, dict) and "max" in raw
+                            else p, longest, dt, how)
+        return dist
     need = f"min >= dt/2 = {fmt(half)} ms (delays round to whole steps of dt, at least one)"
     if not isinstance(raw, dict) or dist.kind == "constant":
         ck.fail(p, f"{fmt(smallest)} ms", f">= dt/2 = {fmt(half)} ms (delays round to whole "
@@ -187,6 +198,54 @@ def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
     if dist.kind == "uniform":
         ck.fail(p + ("low",), f"{fmt(dist.low)} ms", f">= dt/2 = {fmt(half)} ms, or a 'min' bound")
     ck.fail(p, f"a {dist.kind} delay without 'min' (it can come out below one step)", need)
+
+
+def delay_steps(delay_ms: float, dt: float) -> float:
+    """Steps of a delay as the build rounds it (nearest, halves up, via the steps per ms:
+    network.inputs.ms_to_steps, NEST's delay rounding); inf stays inf."""
+    return math.floor(delay_ms * (1.0 / dt) + 0.5) if math.isfinite(delay_ms) else math.inf
+
+
+def largest_delay(dist: Distribution) -> tuple[float, str]:
+    """(largest delay a draw can take in ms, how it was found) for the delay check."""
+    high = dist.support()[1]
+    if math.isfinite(high):
+        return high, ""
+    if dist.kind == "normal":
+        return dist.mean + TAIL_SD * dist.std, f"mean + {TAIL_SD:g} sd = "
+    exponent = dist.mu + TAIL_SD * dist.sigma
+    return (math.exp(exponent) if exponent < 700 else math.inf), f"exp(mu + {TAIL_SD:g} sigma) = "
+
+
+def check_longest_delay(ck: Checker, path, longest_ms: float, dt: float, how: str = "") -> None:
+    """Refuse a delay that can round to more than MAX_DELAY_STEPS steps (the build would
+    fail only after the output directory exists)."""
+    steps = delay_steps(longest_ms, dt)
+    if steps <= MAX_DELAY_STEPS:
+        return
+    shown = f"{fmt(steps)} steps" if math.isfinite(steps) else "no bound"
+    ck.fail(path, f"largest delay {how}{fmt(longest_ms)} ms ({shown} of dt = {fmt(dt)} ms)",
+            f"at most {MAX_DELAY_STEPS} steps = {fmt(MAX_DELAY_STEPS * dt)} ms (delays are "
+            "stored as 16-bit step counts; give a 'max' bound or a larger dt)")
+
+
+def check_poisson_rate(ck: Checker, path, rate_hz: float, dt: float, what: str) -> None:
+    """Refuse a Poisson input whose mean events per step exceed the kernel's limit."""
+    per_step = rate_hz * dt * 1e-3
+    if per_step <= POISSON_MAX_MEAN_PER_STEP:
+        return
+    ck.fail(path, f"{what} {fmt(rate_hz)} Hz, {fmt(per_step)} events per step of "
+            f"dt = {fmt(dt)} ms", f"at most {fmt(POISSON_MAX_MEAN_PER_STEP)} events per step "
+            f"({fmt(POISSON_MAX_MEAN_PER_STEP / (dt * 1e-3))} Hz in all at this dt; the "
+            "Poisson sampler's limit): use a smaller rate or in-degree with a larger weight")
+
+
+def max_distance(a, b) -> float:
+    """Largest distance (mm) between a point in Positions a's box and one in b's."""
+    if a.edge_wrap:
+        return math.sqrt(sum((0.5 * e) ** 2 for e in a.extent))
+    return math.sqrt(sum((abs(ca - cb) + 0.5 * (ea + eb)) ** 2 for ca, cb, ea, eb in
+                         zip(a.center, b.center, a.extent, b.extent)))
 
 
 def _counts(ck: Checker, rule: dict, rp, name: str, src: PopInfo, tgt: PopInfo,
@@ -362,6 +421,8 @@ def read_distance_delay(ck: Checker, syn: dict, sp, dt: float, src: PopInfo, tgt
         slope = 1.0 / ck.number(body, "velocity", p, unit="mm/ms", above=0.0)
     else:
         slope = ck.number(body, "slope", p, unit="ms/mm", minimum=0.0)
+    longest = offset + slope * max_distance(src.positions, tgt.positions)
+    check_longest_delay(ck, p, longest, dt, "offset + slope x the largest distance = ")
     return DistanceDelay(offset=offset, slope=slope)
 
 
@@ -394,6 +455,9 @@ def read_sonata_rule(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo, dt
                              min_delay=0.5 * dt, source_name=src.name, target_name=tgt.name)
     except EdgesFileError as err:
         ck.fail(rp + (err.key,), err.found, err.expected)
+    if info.num_edges:
+        check_longest_delay(ck, rp + ("edges_file",), info.delay_max, dt,
+                            "in the edges file: ")
     return SonataEdges(edges_file=paths["edges_file"], population=rule["edge_population"],
                        nodes_file=paths.get("nodes_file", ""), num_edges=info.num_edges,
                        file_digest=info.digest, delay_min=info.delay_min,
@@ -658,6 +722,8 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                 charge=weight_full * charge_per_unit_weight(tgt.model, tgt.params, weight_full)))
         else:
             total_rate = rate
+        check_poisson_rate(ck, p + ("rate",), total_rate, dt, "rate x in-degree ="
+                           if "indegree" in item else "rate")
         poisson.append(PoissonInput(index=len(poisson), target=tgt.index, rate=total_rate,
                                     weight=weight, delay=delay, start=start, stop=stop))
     return poisson, dcs, terms, spike_generators, noises

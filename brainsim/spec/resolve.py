@@ -28,6 +28,8 @@ POSITION_KINDS = {"grid": ("shape", "extent", "center", "edge_wrap"),
                   "random": ("extent", "center", "edge_wrap")}
 OUTPUT_KEYS = ("directory",)
 DEFAULT_SEED = 12345
+MAX_POPULATIONS = 32767       # int16 population index per neuron (network/build.py)
+MAX_NEURONS = 2 ** 32 - 1     # uint32 synapse targets and gids (network/build.py)
 HASH_FORMAT = "brainsim-resolved-model/1"
 
 
@@ -146,6 +148,9 @@ def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]
     items = ck.list_of(top, "populations", ())
     if not items:
         ck.fail(("populations",), "an empty list", "at least one population")
+    if len(items) > MAX_POPULATIONS:
+        ck.fail(("populations", MAX_POPULATIONS), f"{len(items):,} populations",
+                f"at most {MAX_POPULATIONS:,} (population indices are 16-bit)")
     offset = 0
     for i, raw in enumerate(items):
         p = ("populations", i)
@@ -164,6 +169,9 @@ def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]
                              offset=offset, params=params, initial=initial,
                              positions=positions)
         offset += size
+        if offset > MAX_NEURONS:
+            ck.fail(p + ("size",), f"{offset:,} neurons in populations[0..{i}] (after "
+                    "scaling)", f"at most {MAX_NEURONS:,} neurons in all (gids are 32-bit)")
     return pops
 
 

@@ -20,7 +20,7 @@ import yaml
 from .errors import SpecError
 
 MAX_DEPTH = 64
-MAX_FILE_BYTES = 64 << 20          # a model or config; bulk data belongs in SONATA files
+MAX_FILE_BYTES = 16 << 20          # a model or config; bulk data belongs in SONATA files
 MAX_INTEGER_DIGITS = 1000
 MAX_ALIAS_NODES = 200_000          # nodes that expanding aliases may add to a document
 
