@@ -11,8 +11,9 @@ Same calling convention as iaf_psc_exp.update. The ODE (y = V, g_ex, g_in, w; V 
 with V' = V_reset while refractory (and then dV/dt = 0), else min(V, V_peak), and no
 exponential term when Delta_T = 0, is integrated by GSL's adaptive RKF45 (rkf45.pxd) with
 NEST's control gsl_odeiv_control_yp_new(gsl_error_tol, gsl_error_tol): D_i =
-tol * (1 + h |y'_i|). The integration step size starts at min(0.01 ms, dt) and carries
-over between steps (state ``ode_h``). Spikes are handled inside each step, after every
+tol * (1 + h |y'_i|). The integration step size starts at the resolution dt (NEST 3.10's
+init_buffers_; NEST before 3.10 started at min(0.01 ms, dt)) and carries over between steps
+and Simulate calls (state ``ode_h``, kept in checkpoints). Spikes are handled inside each step, after every
 accepted RKF45 step, as NEST does (so spike-driven adaptation acts within the step):
 
     if refractory > 0:  V = V_reset
@@ -115,7 +116,7 @@ cdef int update_core(
                 r = refractory[i]
                 h = ode_h[i]
                 if not h > 0.0:
-                    h = 0.01 if 0.01 < dt else dt
+                    h = dt      # NEST 3.10 init_buffers_: IntegrationStep_ = step_
                 for j in range(n_steps):
                     args.I_stim = i0 + i_ext[j, i] if has_ext else i0
                     t = 0.0

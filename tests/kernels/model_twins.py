@@ -193,7 +193,7 @@ def aeif_step(p, x, in_ex, in_in):
      tau_ex, tau_in, I_e, tol, refr, dt) = p
     refr = int(refr)
     y = [x["V_m"] + E_L, x["g_ex"], x["g_in"], x["w"]]
-    h = x["ode_h"] if x["ode_h"] > 0 else min(0.01, dt)
+    h = x["ode_h"] if x["ode_h"] > 0 else dt     # NEST 3.10: the first step is the resolution
     r, n, t = x["refractory"], 0, 0.0
 
     def make_rhs(refractory):
