@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 
 import h5py
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 
 from brainsim.engine.spike_recorder import counts_at_checkpoint, rate_window_steps
 from brainsim.spec.model import Simulation
-from cli_runner import DATA, run_brainsim, run_ok
+from cli_runner import DATA, REPO, brainsim_command, run_brainsim, run_ok
 
 SMALL = os.path.join(DATA, "small_network.yaml")
 NOTE = "warm-up {:g} ms is not shorter than the run: rates cover the whole run"
@@ -73,16 +75,32 @@ def test_analyse_defaults_to_the_window_of_the_printed_rates(tmp_path):
     assert "over (0, 100] ms" in done.stdout
 
 
+def run_killed_in_third_checkpoint(outdir, t_sim: float, warmup: float) -> None:
+    """A run with a checkpoint every 100 ms, killed (SIGKILL) while it writes the one at
+    300 ms: its newest complete checkpoint is the one at 200 ms."""
+    done = subprocess.run(
+        brainsim_command(["run", SMALL, "-o", str(outdir), "--no-progress",
+                          "--set", f"simulation.t_sim={t_sim:g}",
+                          "--set", f"simulation.warmup={warmup:g}", "--checkpoint-every", "100"]),
+        env=dict(os.environ, BRAINSIM_TEST_KILL_IN_CHECKPOINT="2"), capture_output=True,
+        text=True, timeout=300, cwd=REPO)
+    assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("first_t_sim, resumed_t_sim", [(250.0, 400.0), (400.0, 250.0)])
 def test_resume_whose_t_sim_moves_the_window_across_the_warmup(tmp_path, first_t_sim,
                                                                resumed_t_sim):
     """warm-up 300 ms: t_sim 250 counts (0, 250], t_sim 400 counts (300, 400]. Resumed from
-    the checkpoint at 200 ms with the other t_sim, the rates equal a run that never stopped."""
+    the checkpoint at 200 ms with the other t_sim, the rates equal a run that never stopped
+    (250 -> 400: a finished run extended; 400 -> 250: a run killed after 200 ms, shortened)."""
     straight = tmp_path / "straight"
     run_small(straight, resumed_t_sim, 300.0)
     outdir = tmp_path / "resumed"
-    run_small(outdir, first_t_sim, 300.0, "--checkpoint-every", "100", "--keep-checkpoints", "5")
-    run_ok(["resume", str(outdir), "--from", "ckpt_000000002000", "--no-progress",
+    if first_t_sim < 300.0:
+        run_small(outdir, first_t_sim, 300.0, "--checkpoint-every", "100")
+    else:
+        run_killed_in_third_checkpoint(outdir, first_t_sim, 300.0)
+    run_ok(["resume", str(outdir), "--no-progress",
             "--set", f"simulation.t_sim={resumed_t_sim:g}"])
     resumed, expected = run_json(outdir), run_json(straight)
     assert resumed["resumed_from"].endswith("ckpt_000000002000")
@@ -94,13 +112,13 @@ def test_resume_with_a_warmup_moved_before_the_checkpoint_is_refused(tmp_path):
     outdir = tmp_path / "out"
     run_small(outdir, 200.0, 150.0, "--checkpoint-every", "100")
     before = run_json(outdir)
-    done = run_brainsim(["resume", str(outdir), "--from", "ckpt_000000001000", "--no-progress",
+    done = run_brainsim(["resume", str(outdir), "--no-progress",
                          "--set", "simulation.t_sim=300", "--set", "simulation.warmup=50"])
     assert done.returncode == 2, done.stdout + done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert ("simulation.warmup: 50 ms; expected 0, 150 ms (where the checkpoint's rate-table "
-            "counters start) or at least the checkpoint's 100 ms") in lines[0]
+            "counters start) or at least the checkpoint's 200 ms") in lines[0]
     assert run_json(outdir) == before
 
 
