@@ -3,7 +3,8 @@
 Each group owns the local index ranges (segments) of its populations and per-segment
 constants (propagators, thresholds in steps), computed once before the run as NEST does.
 State lives in the LocalNetwork's flat per-variable arrays, indexed by local index, so a
-checkpoint is a set of arrays keyed by gid whatever the model mix.
+checkpoint is a set of arrays keyed by gid whatever the model mix. Refractory periods are
+whole steps rounded up, as NEST (brainsim.timesteps.steps_rounded_up).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from cython_kernels import (aeif_cond_exp, iaf_cond_alpha, iaf_cond_exp, iaf_psc
                             iaf_psc_delta, iaf_psc_exp, izhikevich, parrot_neuron)
 from cython_kernels.inputs import InputPlan
 from brainsim.network.inputs import DCTable, PoissonTable, input_plan
+from brainsim.timesteps import steps_rounded_up
 
 
 def _exp_segment_params(p: dict, dt: float) -> list[float]:
@@ -26,7 +28,7 @@ def _exp_segment_params(p: dict, dt: float) -> list[float]:
     P11ex, P21ex, P22, P20 = iaf_psc_exp.propagators(dt, p["tau_m"], p["tau_syn_ex"], p["C_m"])
     P11in, P21in, _, _ = iaf_psc_exp.propagators(dt, p["tau_m"], p["tau_syn_in"], p["C_m"])
     return [P22, P21ex, P21in, P20, P11ex, P11in, p["I_e"], p["V_th"] - p["E_L"],
-            p["V_reset"] - p["E_L"], float(round(p["t_ref"] / dt))]
+            p["V_reset"] - p["E_L"], float(steps_rounded_up(p["t_ref"], dt))]
 
 
 def _delta_segment_params(p: dict, dt: float) -> list[float]:
@@ -36,7 +38,7 @@ def _delta_segment_params(p: dict, dt: float) -> list[float]:
     P33 = math.exp(-dt / p["tau_m"])
     P30 = 1.0 / p["C_m"] * (1.0 - P33) * p["tau_m"]   # NEST's exact expression, bit for bit
     return [P33, P30, p["I_e"], p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"],
-            p["V_min"] - p["E_L"], float(round(p["t_ref"] / dt)),
+            p["V_min"] - p["E_L"], float(steps_rounded_up(p["t_ref"], dt)),
             1.0 if p["refractory_input"] else 0.0, p["tau_m"], dt]
 
 
@@ -46,13 +48,13 @@ def _alpha_segment_params(p: dict, dt: float) -> list[float]:
     return iaf_psc_alpha.segment_params(
         dt, p["tau_m"], p["C_m"], p["tau_syn_ex"], p["tau_syn_in"], p["I_e"],
         p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"], p["V_min"] - p["E_L"],
-        round(p["t_ref"] / dt))
+        steps_rounded_up(p["t_ref"], dt))
 
 
 def _cond_segment_params(p: dict, dt: float) -> list[float]:
     """iaf_cond_exp constants (IafCondExpParam order); potentials absolute (mV)."""
     return [p["V_th"], p["V_reset"], p["E_ex"], p["E_in"], p["E_L"], p["g_L"], p["C_m"],
-            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"], float(round(p["t_ref"] / dt)), dt]
+            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"], float(steps_rounded_up(p["t_ref"], dt)), dt]
 
 
 def _cond_alpha_segment_params(p: dict, dt: float) -> list[float]:
@@ -68,7 +70,7 @@ def _aeif_segment_params(p: dict, dt: float) -> list[float]:
     v_spike = p["V_peak"] if p["Delta_T"] > 0 else p["V_th"]
     return [p["V_peak"], v_spike, p["V_reset"], p["V_th"], p["E_ex"], p["E_in"], p["E_L"],
             p["g_L"], p["C_m"], p["Delta_T"], p["tau_w"], p["a"], p["b"], p["tau_syn_ex"],
-            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"], float(round(p["t_ref"] / dt)), dt]
+            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"], float(steps_rounded_up(p["t_ref"], dt)), dt]
 
 
 def _izhikevich_segment_params(p: dict, dt: float) -> list[float]:

@@ -5,7 +5,7 @@ aeif_cond_exp, izhikevich, parrot_neuron).
 
 brainsim's tests compare against the committed JSON and do NOT need NEST. To regenerate::
 
-    /tmp/nestvenv/bin/python tests/reference/make_nest_reference_models.py [--out PATH]
+    /work/nestvenv/bin/python tests/reference/make_nest_reference_models.py [--out PATH]
 
 Every case is a small explicit network (a single neuron is a network of one, ``N``):
 ``neurons`` (names in creation order = gid order), ``models`` and ``params`` per neuron
@@ -15,8 +15,8 @@ one_to_one static_synapse, weight in the target's unit, delay in ms), optional
 ``vm_V_m`` per recorded neuron (voltmeter, interval dt, samples dt .. T - min_delay, the
 sample at t = V_m after the update of step t/dt - 1) and ``V_m_end`` (V_m at T) per
 neuron with a membrane. ``unconnected_spike_counts``: the same neurons without
-connections (shows that the target's spikes are caused by its input). Resolution 0.1 ms,
-one thread. See NOTES.md for NEST's timing rules.
+connections (shows that the target's spikes are caused by its input). Resolution
+``resolution_ms`` (0.1 ms unless a case says otherwise), one thread. See NOTES.md for NEST's timing rules.
 """
 import argparse
 import json
@@ -43,6 +43,8 @@ KEYS = {
     "parrot_neuron": [],
     "iaf_psc_exp": ["C_m", "tau_m", "tau_syn_ex", "tau_syn_in", "t_ref", "E_L", "V_reset",
                     "V_th", "I_e", "V_m"],
+    "iaf_psc_delta": ["C_m", "tau_m", "t_ref", "E_L", "V_reset", "V_th", "V_min", "I_e",
+                      "refractory_input", "V_m"],
 }
 
 # Naud et al. (2008), Table 1, "regular bursting" (initial burst, then adapting spikes)
@@ -50,10 +52,10 @@ AEIF_BURSTING = dict(C_m=100.0, g_L=10.0, E_L=-58.0, V_th=-50.0, Delta_T=2.0, ta
                      a=2.0, b=100.0, V_reset=-46.0, I_e=210.0, V_m=-58.0)
 
 
-def reset():
+def reset(dt=DT):
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
-    nest.SetKernelStatus({"resolution": DT, "local_num_threads": 1, "rng_seed": 1,
+    nest.SetKernelStatus({"resolution": dt, "local_num_threads": 1, "rng_seed": 1,
                           "print_time": False})
 
 
@@ -70,10 +72,11 @@ def stored_params(node, model):
     return out
 
 
-def run_case(neurons, connections, T, record_v=None, dc=None):
-    """neurons: {name: (model, params)}; connections: [(src, tgt, weight, delay)]."""
+def run_case(neurons, connections, T, record_v=None, dc=None, dt=DT):
+    """neurons: {name: (model, params)}; connections: [(src, tgt, weight, delay)];
+    dt: the resolution (ms)."""
     def build(connect):
-        reset()
+        reset(dt)
         nodes, recs, vms = {}, {}, {}
         for name, (model, p) in neurons.items():
             nodes[name] = nest.Create(model, params=p)
@@ -81,7 +84,7 @@ def run_case(neurons, connections, T, record_v=None, dc=None):
             nest.Connect(nodes[name], recs[name])
         if connect:
             for name in (record_v or []):
-                vms[name] = nest.Create("voltmeter", params={"interval": DT})
+                vms[name] = nest.Create("voltmeter", params={"interval": dt})
                 nest.Connect(vms[name], nodes[name])
             for s, t, w, d in connections:
                 nest.Connect(nodes[s], nodes[t], conn_spec={"rule": "one_to_one"},
@@ -94,7 +97,7 @@ def run_case(neurons, connections, T, record_v=None, dc=None):
         return nodes, recs, vms
 
     nodes, recs, vms = build(True)
-    case = {"t_sim_ms": T, "neurons": list(neurons),
+    case = {"t_sim_ms": T, "resolution_ms": dt, "neurons": list(neurons),
             "models": {n: m for n, (m, _) in neurons.items()},
             "params": {n: stored_params(nodes[n], m) for n, (m, _) in neurons.items()},
             "connections": [{"source": s, "target": t, "weight": w, "delay": d}
@@ -102,7 +105,7 @@ def run_case(neurons, connections, T, record_v=None, dc=None):
     if dc is not None:
         case["dc_generator"] = dc
     nest.Simulate(T)
-    case["spike_steps"] = {n: sorted(int(round(t / DT)) for t in r.events["times"])
+    case["spike_steps"] = {n: sorted(int(round(t / dt)) for t in r.events["times"])
                            for n, r in recs.items()}
     case["V_m_end"] = {n: float(nodes[n].get("V_m")) for n, (m, _) in neurons.items()
                        if m != "parrot_neuron"}
@@ -124,8 +127,15 @@ def three_neurons(model, a, b, c, w_ab, w_cb, T=1000.0, d_ab=1.5, d_cb=2.3):
                     [("A", "B", w_ab, d_ab), ("C", "B", w_cb, d_cb)], T, record_v=["B"])
 
 
-def single(model, params, T=1000.0, dc=None):
-    return run_case({"N": (model, params)}, [], T, record_v=["N"], dc=dc)
+def single(model, params, T=1000.0, dc=None, dt=DT):
+    return run_case({"N": (model, params)}, [], T, record_v=["N"], dc=dc, dt=dt)
+
+
+def refractory_times(model, t_refs, params, dt, T=200.0):
+    """Unconnected neurons, one per t_ref (ms, not whole steps of dt): NEST rounds t_ref to
+    tics, then up to whole steps (Time(Time::ms(t_ref)).get_steps())."""
+    neurons = {f"R{k}": (model, {**params, "t_ref": t}) for k, t in enumerate(t_refs)}
+    return run_case(neurons, [], T, record_v=list(neurons), dt=dt)
 
 
 def cases():
@@ -157,6 +167,21 @@ def cases():
         "izhikevich", {"I_e": 10.0, "consistent_integration": False})
     out["izhikevich_network"] = three_neurons(
         "izhikevich", {"I_e": 10.0}, {"I_e": 3.0}, {"I_e": 14.0, "V_m": -70.0}, 6.0, -3.0)
+    # t_ref off the grid: rounded up to whole steps (2.03 ms at dt 0.1: 21 steps)
+    out["iaf_psc_exp_tref2.03_Ie1000"] = single(
+        "iaf_psc_exp", {"I_e": 1000.0, "t_ref": 2.03}, T=100.0)
+    out["iaf_psc_exp_tref0.15_Ie1000"] = single(
+        "iaf_psc_exp", {"I_e": 1000.0, "t_ref": 0.15}, T=100.0)
+    drive = {"I_e": 1000.0}
+    for model, params in (("iaf_psc_exp", drive), ("iaf_psc_delta", drive),
+                          ("iaf_psc_alpha", drive), ("iaf_cond_exp", drive),
+                          ("iaf_cond_alpha", drive),
+                          ("aeif_cond_exp", {"I_e": 2000.0, "a": 0.0, "b": 0.0})):
+        out[f"{model}_tref_offgrid_dt0.2"] = refractory_times(
+            model, (2.3, 4.1, 0.9, 0.15, 2.0005, 2.0004), params, dt=0.2)
+    # the first RKF45 step of aeif_cond_exp is the resolution (NEST's init_buffers_)
+    out["aeif_cond_exp_first_step_dt0.2"] = single(
+        "aeif_cond_exp", {"I_e": 776.824}, T=200.0, dt=0.2)
     out["parrot_neuron_relay"] = run_case(
         {"A": ("iaf_psc_exp", {"I_e": 376.0}), "P": ("parrot_neuron", {}),
          "B": ("iaf_psc_exp", {"I_e": 370.0})},

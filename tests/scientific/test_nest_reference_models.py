@@ -10,6 +10,9 @@ V_m after every step like NEST's voltmeter.
   steps identical, V_m at the end within 1e-9 mV, the V_m trace within 1e-9 mV;
 - RKF45 models (iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp): spike steps identical and the
   V_m trace within the bound measured and documented in docs/neuron-models.md.
+
+Cases at other resolutions (``resolution_ms``) check NEST's time -> steps rounding: t_ref off
+the grid (*tref* cases, rounded up to whole steps) and aeif_cond_exp's first RKF45 step.
 """
 from __future__ import annotations
 
@@ -37,6 +40,9 @@ with open(REFERENCE) as handle:
 RKF45_MODELS = {"iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp"}
 # max |V_m(brainsim) - V_m(NEST)| over each case's trace, mV (measured: docs/neuron-models.md)
 RKF45_TRACE_TOLERANCE_MV = 1e-9
+# cases held tighter: aeif_cond_exp's first RKF45 step is the resolution, as in NEST (a
+# start at 0.01 ms gives 1.8e-12 mV after one step and 1e-2 mV later)
+TRACE_TOLERANCE_MV = {"aeif_cond_exp_first_step_dt0.2": 1e-12}
 
 
 def population(name: str, model: str, stored: dict) -> dict:
@@ -53,7 +59,8 @@ def population(name: str, model: str, stored: dict) -> dict:
 def model_document(case: dict) -> dict:
     """A brainsim model equivalent to one NEST reference case."""
     document = {"name": "nest_reference_models",
-                "simulation": {"dt": 0.1, "t_sim": case["t_sim_ms"], "seed": 1},
+                "simulation": {"dt": case["resolution_ms"], "t_sim": case["t_sim_ms"],
+                               "seed": 1},
                 "populations": [population(n, case["models"][n], case["params"][n])
                                 for n in case["neurons"]],
                 "projections": [{"source": c["source"], "target": c["target"],
@@ -133,7 +140,7 @@ def test_model_matches_nest(name, tmp_path):
             "the target must fire because of its synaptic input"
     trace_err, end_err = errors(case, v, names)
     rkf45 = any(case["models"][n] in RKF45_MODELS for n in case["neurons"])
-    tolerance = RKF45_TRACE_TOLERANCE_MV if rkf45 else 1e-9
+    tolerance = TRACE_TOLERANCE_MV.get(name, RKF45_TRACE_TOLERANCE_MV if rkf45 else 1e-9)
     assert trace_err <= tolerance, f"max |dV_m| over the trace = {trace_err:.3g} mV"
     assert end_err <= tolerance, f"|dV_m| at the end = {end_err:.3g} mV"
 
