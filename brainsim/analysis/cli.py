@@ -66,6 +66,8 @@ def _run(args: argparse.Namespace) -> int:
         raise AnalysisError(f"--sample {args.sample}: must be at least 1")
     if not args.bin > 0:
         raise AnalysisError(f"--bin {args.bin}: must be a positive number of ms")
+    if args.seed < 0:
+        raise AnalysisError(f"--seed {args.seed}: must be a non-negative integer")
     if not args.tolerance > 0:
         raise AnalysisError(f"--tolerance {args.tolerance}: must be a positive fraction")
     formats = args.format.split(",")

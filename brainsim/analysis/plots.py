@@ -21,6 +21,12 @@ CYCLE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e37
          "#7f7f7f", "#bcbd22", "#17becf"]
 
 
+def literal(text: str) -> str:
+    """Text from a file shown as written: '$' escaped, so that matplotlib does not parse
+    (and fail on) mathtext in a units or variable name."""
+    return str(text).replace("$", r"\$")
+
+
 def _figure(width_in: float, height_in: float):
     from matplotlib.figure import Figure
     return Figure(figsize=(width_in, height_in), layout="constrained")
@@ -225,8 +231,8 @@ def plot_traces(traces_list):
             axis.plot(traces.times_ms, traces.values[:, column], linewidth=0.7,
                       color=_lighten(colours[traces.population], shades[column]),
                       label=f"node {int(node)}")
-        axis.set_ylabel(f"{traces.population}\n{traces.variable}"
-                        + (f" ({traces.units})" if traces.units else ""), fontsize=8)
+        axis.set_ylabel(literal(f"{traces.population}\n{traces.variable}"
+                                + (f" ({traces.units})" if traces.units else "")), fontsize=8)
         axis.legend(fontsize=6, loc="upper right", frameon=False)
         axis.spines[["top", "right"]].set_visible(False)
     axes[-1].set_xlabel("time (ms)")
@@ -239,13 +245,14 @@ def make_figures(analysis, directory: str, formats=("png", "pdf"), sample: int =
     analysis.figures)."""
     from brainsim.analysis.reports import find_reports, read_traces
     formats = check_formats(formats)
+    # Every report is read before the first figure is written: a bad one writes nothing.
+    reports = [(path, read_traces(path)) for path in find_reports(analysis.run.outdir)]
     written = []
     written += save_figure(plot_raster(analysis, sample), directory, "raster", formats)
     written += save_figure(plot_population_rates(analysis), directory, "population_rates",
                            formats)
     written += save_figure(plot_distributions(analysis), directory, "distributions", formats)
-    for path in find_reports(analysis.run.outdir):
-        traces = read_traces(path)
+    for path, traces in reports:
         if traces:
             stem = os.path.splitext(os.path.basename(path))[0]
             written += save_figure(plot_traces(traces), directory, f"traces_{stem}", formats)

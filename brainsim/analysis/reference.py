@@ -9,7 +9,7 @@ Accepted reference files (JSON):
 """
 from __future__ import annotations
 
-import json
+import os
 
 import numpy as np
 
@@ -25,31 +25,37 @@ def scale_keys(scale: float | None) -> list[str]:
     return list(dict.fromkeys([f"scale_{scale:g}", f"scale_{float(scale)!r}"]))
 
 
+def _rate(path: str, name, value) -> float:
+    """A reference rate: a finite number >= 0 (AnalysisError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not np.isfinite(value) or value < 0:
+        raise AnalysisError(f"{path}: rate of {str(name)[:60]!r} is {value!r:.60}; expected "
+                            "a finite rate >= 0 (Hz)")
+    return float(value)
+
+
 def _named(path: str, populations, values, where: str) -> dict[str, float]:
     if not isinstance(populations, list) or not isinstance(values, list) \
             or len(populations) != len(values):
         raise AnalysisError(f"{path}: '{where}' must be a list as long as 'populations' "
                             f"({len(populations) if isinstance(populations, list) else '?'})")
-    return {str(name): float(rate) for name, rate in zip(populations, values)}
+    return {str(name): _rate(path, name, rate) for name, rate in zip(populations, values)}
 
 
 def load_reference_rates(path: str, key: str | None = None, scale: float | None = None
                          ) -> tuple[dict[str, float], str]:
     """({population: reference rate Hz}, a description of what was taken) from a JSON file."""
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except FileNotFoundError:
-        raise AnalysisError(f"{path}: no such reference file") from None
-    except json.JSONDecodeError as err:
-        raise AnalysisError(f"{path}: not valid JSON ({err.msg}, line {err.lineno})") from None
+    from brainsim.analysis.run_output import read_json
+    if not os.path.lexists(path):
+        raise AnalysisError(f"{path}: no such reference file")
+    data = read_json(path, "a JSON reference file")
     if not isinstance(data, dict):
         raise AnalysisError(f"{path}: expected a JSON object, one of {SHAPES}")
     populations = data.get("populations")
     if key is None and "rates_hz" in data:
         rates = data["rates_hz"]
         if isinstance(rates, dict):
-            return {str(k): float(v) for k, v in rates.items()}, "rates_hz"
+            return {str(k): _rate(path, k, v) for k, v in rates.items()}, "rates_hz"
         return _named(path, populations, rates, "rates_hz"), "rates_hz"
     candidates = [key] if key is not None else scale_keys(scale)
     found = next((k for k in candidates if k in data), None)

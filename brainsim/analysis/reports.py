@@ -53,6 +53,26 @@ def variable_of(path: str, data) -> str:
     return stem[len("report_"):] if stem.startswith("report_") else stem
 
 
+def check_mapping(path: str, population: str, data, node_ids, pointers) -> None:
+    """Refuse (AnalysisError) a report whose mapping does not fit its data: one pointer
+    per node and one more, non-decreasing, within the data's columns."""
+    where = f"{path}: /report/{population}"
+    if data.ndim != 2 or data.dtype.kind != "f":
+        raise AnalysisError(f"{where}/data: shape {data.shape}, type {data.dtype}; expected "
+                            "a 2-D float dataset [time, element]")
+    if node_ids.ndim != 1 or pointers.ndim != 1 or pointers.dtype.kind not in "iu" \
+            or pointers.size != node_ids.size + 1:
+        raise AnalysisError(f"{where}/mapping: {pointers.size} index_pointers for "
+                            f"{node_ids.size} node_ids; expected one integer per node and "
+                            "one more")
+    signed = pointers.astype(np.float64)
+    if pointers.size and (signed[0] < 0 or np.any(np.diff(signed) < 0)
+                          or signed[-1] > data.shape[1]):
+        raise AnalysisError(f"{where}/mapping/index_pointers: not non-decreasing within "
+                            f"[0, {data.shape[1]}] (the data's columns); expected the "
+                            "pointers of a SONATA report")
+
+
 def read_traces(path: str, max_neurons: int = 3) -> list[Traces]:
     """The first element of up to max_neurons nodes of every population in a report file."""
     import h5py
@@ -66,9 +86,11 @@ def read_traces(path: str, max_neurons: int = 3) -> list[Traces]:
                 node_ids = mapping["node_ids"][()]
                 pointers = mapping["index_pointers"][()]
                 start, _, step = (float(x) for x in mapping["time"][()])
-            except KeyError as err:
-                raise AnalysisError(f"{path}: /report/{population} lacks {err}; expected "
-                                    "data and mapping/{node_ids,index_pointers,time}") from None
+            except (KeyError, TypeError, ValueError) as err:
+                raise AnalysisError(f"{path}: /report/{population} lacks or misshapes {err}; "
+                                    "expected data and mapping/{node_ids,index_pointers,"
+                                    "time (start, stop, step)}") from None
+            check_mapping(path, population, data, node_ids, pointers)
             chosen = np.arange(min(max_neurons, node_ids.size))
             columns = pointers[chosen].astype(np.int64)
             values = data[:, np.sort(columns).tolist()] if columns.size else \

@@ -171,6 +171,28 @@ def check_window(run: RunOutput, window_ms) -> tuple[float, float]:
     return t0, t1
 
 
+# Bins over the window: --bin's counts are [sampled neurons, bins] (correlations), the
+# population rate's bins of psd_bin_ms are one array per population.
+MAX_COUNT_BINS = 1_000_000
+MAX_RATE_BINS = 100_000_000
+
+
+def check_bins(run: RunOutput, window_ms: tuple[float, float], options: Options) -> None:
+    """Refuse bins shorter than the run's resolution (spike times lie on its grid) or so
+    many bins over the window that their arrays would not fit in memory."""
+    span = window_ms[1] - window_ms[0]
+    for value, name, limit in ((options.fano_bin_ms, "--bin", MAX_COUNT_BINS),
+                               (options.correlation_bin_ms, "--bin", MAX_COUNT_BINS),
+                               (options.psd_bin_ms, "the population-rate bin", MAX_RATE_BINS)):
+        if not value >= run.dt_ms * (1 - 1e-9):
+            raise AnalysisError(f"{name} {value:g} ms: expected at least the run's resolution "
+                                f"dt = {run.dt_ms:g} ms")
+        if span / value > limit:
+            raise AnalysisError(f"{name} {value:g} ms: {span / value:,.0f} bins over the "
+                                f"window of {span:g} ms; expected at most {limit:,} (a larger "
+                                "--bin or a shorter --window)")
+
+
 def analyse(outdir: str, options: Options | None = None, **overrides) -> Analysis:
     """Every statistic of every population of the run in OUTDIR over options.window_ms
     (default: the window of the rates the run printed, run.json's rate_window_ms). Keyword
@@ -178,6 +200,7 @@ def analyse(outdir: str, options: Options | None = None, **overrides) -> Analysi
     options = Options(**{**(options or Options()).__dict__, **overrides})
     run = load_run(outdir)
     window = check_window(run, options.window_ms)
+    check_bins(run, window, options)
     results = {}
     with SpikeFile(run.spikes_path) as spikes:
         present = set(spikes.populations)
