@@ -1,4 +1,16 @@
-"""Command line: brainsim run | validate | info.
+"""Command line: `brainsim COMMAND ...` (also `python -m brainsim COMMAND ...`).
+
+    run       build and simulate a model, write OUTDIR/spikes.h5 (and checkpoints)
+    resume    continue a run from its latest (or a named) checkpoint, on any number of ranks
+    validate  check a model and run config, run nothing
+    info      sizes, synapse counts, delays, memory per rank; or what a checkpoint holds
+    analyse   statistics and figures of a finished run (brainsim.analysis.cli)
+    submit    render a SLURM/PBS job script into OUTDIR and submit it (brainsim.scheduler.cli)
+    status    where a submitted (chained) run stands
+    models    list the shipped models and run configs
+
+MODEL (run, validate, info, submit) is a YAML file or the name of a shipped model, --config
+a YAML file or the name of a shipped run config (brainsim.shipped); a path that exists wins.
 
 Errors in what the user gave (model, config, --set, output directory) print one line and
 exit with status 2 on every rank, before anything is written. Any other failure on one
@@ -14,8 +26,10 @@ EXIT_USAGE = 2
 
 
 def _add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", help="model YAML file (e.g. models/potjans_diesmann_2014.yaml)")
-    parser.add_argument("--config", help="run configuration YAML merged over the model")
+    parser.add_argument("model", help="model YAML file (e.g. models/brunel_2000.yaml) or "
+                        "the name of a shipped model (brainsim models lists them)")
+    parser.add_argument("--config", help="run configuration YAML merged over the model, or "
+                        "the name of a shipped one (e.g. laptop)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="PATH=VALUE",
                         help="override one value, e.g. --set simulation.t_sim=500 --set scale=0.1")
@@ -59,6 +73,8 @@ def make_parser() -> argparse.ArgumentParser:
     add_analyse_parser(commands)
     from brainsim.scheduler.cli import add_parsers as add_scheduler_parsers
     add_scheduler_parsers(commands)
+    commands.add_parser("models", help="list the shipped models (run one by name) and the "
+                        "shipped run configs (--config NAME)")
     return parser
 
 
@@ -93,7 +109,9 @@ def checkpoint_policy(args, model):
 
 
 def command_validate(args) -> int:
+    from brainsim.shipped import resolve_arguments
     from brainsim.spec import load_model
+    resolve_arguments(args)
     model = load_model(args.model, args.config, args.overrides)
     print(f"{args.model}: valid ({len(model.populations)} populations, "
           f"{model.num_neurons:,} neurons, {len(model.projections)} projections)")
@@ -105,8 +123,10 @@ def command_info(args) -> int:
     from brainsim.network.estimate import delay_extent_steps, estimate_memory, expected_synapses
     from brainsim.scheduler.memory import config_memory_warning, configured_ranks
     from brainsim.spec import SpecError, load_model
+    from brainsim.shipped import resolve_arguments
     if os.path.isdir(args.model):
         return info_checkpoint(args.model)
+    resolve_arguments(args)
     model = load_model(args.model, args.config, args.overrides)
     if args.ranks is not None and args.ranks < 1:
         raise SpecError(f"-n {args.ranks}: expected a number of ranks >= 1")
@@ -197,7 +217,9 @@ def provenance(model, model_path: str, config_path: str | None, overrides: list[
 
 def command_run(args) -> int:
     import os
+    from brainsim.shipped import resolve_arguments
     from brainsim.spec import load_model
+    resolve_arguments(args)        # shipped model / config names -> their files
     model = load_model(args.model, args.config, args.overrides)
     policy = checkpoint_policy(args, model)
     output_dir = args.output or model.output_dir or os.path.join("output", model.name)
@@ -286,11 +308,17 @@ def command_analyse(args) -> int:
     return run(args)
 
 
+def command_models(args) -> int:
+    from brainsim.shipped import catalogue
+    print(catalogue())
+    return 0
+
+
 from brainsim.scheduler.cli import command_status, command_submit  # noqa: E402  (argparse only)
 
 COMMANDS = {"run": command_run, "resume": command_resume, "validate": command_validate,
             "info": command_info, "analyse": command_analyse,
-            "submit": command_submit, "status": command_status}
+            "submit": command_submit, "status": command_status, "models": command_models}
 
 
 def single_threaded_blas() -> None:

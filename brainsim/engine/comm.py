@@ -185,12 +185,19 @@ def signals_kept_through_mpi_init():
 
 def make_comm():
     """MpiComm over COMM_WORLD when mpi4py is importable and more than one rank runs,
-    else SerialComm (a singleton MPI run needs no communication)."""
+    else SerialComm (a singleton MPI run needs no communication, nor an MPI library)."""
     prefer_lean_mpich_netmod()
     try:
         with signals_kept_through_mpi_init():
             from mpi4py import MPI
     except ImportError:
+        return SerialComm()
+    except RuntimeError:
+        # mpi4py >= 4 found no MPI library (installed without the mpich extra, no system
+        # MPI): fine for a serial run; a launcher that started several ranks needs one.
+        from brainsim.engine.guards import size_from_environment
+        if size_from_environment() > 1:
+            raise
         return SerialComm()
     if MPI.COMM_WORLD.Get_size() == 1:
         return SerialComm()

@@ -24,9 +24,10 @@ def add_parsers(subparsers) -> None:
     """Add `submit` and `status` to brainsim's subparsers."""
     submit = subparsers.add_parser(
         "submit", help="render a SLURM/PBS job script into OUTDIR and submit it")
-    submit.add_argument("model", help="model YAML file")
-    submit.add_argument("--config", help="run configuration YAML (its run: mapping holds the "
-                        "job settings, see docs/hpc.md)")
+    submit.add_argument("model", help="model YAML file, or the name of a shipped model "
+                        "(brainsim models)")
+    submit.add_argument("--config", help="run configuration YAML or shipped config name (its "
+                        "run: mapping holds the job settings, see docs/hpc.md)")
     submit.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="PATH=VALUE", help="override one value (passed to the job)")
     submit.add_argument("--scheduler", choices=("slurm", "pbs"),
@@ -67,8 +68,15 @@ def command_submit(args: argparse.Namespace) -> int:
     try:
         return _submit(args)
     except SchedulerError as err:
-        sys.stderr.write(f"brainsim: error: {err}\n")
+        _refuse(err)
         return EXIT_USAGE
+
+
+def _refuse(err: Exception) -> None:
+    """The one line of a refusal: a path or value with a newline or an escape sequence
+    (a model file named so, a hostile flag) must not break it or drive the terminal."""
+    from brainsim.spec.errors import one_line
+    sys.stderr.write(f"brainsim: error: {one_line(str(err))}\n")
 
 
 def command_status(args: argparse.Namespace) -> int:
@@ -78,7 +86,7 @@ def command_status(args: argparse.Namespace) -> int:
     try:
         report = run_status(args.outdir)
     except SchedulerError as err:
-        sys.stderr.write(f"brainsim: error: {err}\n")
+        _refuse(err)
         return EXIT_USAGE
     print(json.dumps(report, indent=2) if args.json else format_status(report))
     return 0
@@ -91,8 +99,10 @@ def _submit(args: argparse.Namespace) -> int:
     from brainsim.scheduler.memory import memory_warning
     from brainsim.scheduler.render import JobRun, render, script_path
     from brainsim.scheduler.settings import format_walltime, job_settings, mem_megabytes
+    from brainsim.shipped import resolve_arguments
     from brainsim.spec import load_model
 
+    resolve_arguments(args)        # shipped model / config names -> their files
     model = load_model(args.model, args.config, args.overrides)
     settings = job_settings(model.document.get("run"), vars(args),
                             args.config or args.model, model.name)

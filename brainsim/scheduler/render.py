@@ -1,4 +1,5 @@
-"""Job script text: a template from jobs/ with its two marked blocks replaced.
+"""Job script text: a shipped template (jobs/, found by brainsim.shipped) with its two
+marked blocks replaced.
 
     # >>> brainsim submit: directives     #SBATCH / #PBS lines (values checked by settings.py)
     # >>> brainsim submit: settings       shell assignments (every value shlex-quoted)
@@ -17,9 +18,8 @@ from dataclasses import dataclass
 from brainsim.scheduler import SchedulerError
 from brainsim.scheduler.settings import (JobSettings, check_directive_path, format_walltime,
                                          mem_megabytes)
+from brainsim.shipped import job_template
 
-JOBS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))), "jobs")
 TEMPLATES = {"slurm": "slurm.sbatch", "pbs": "pbs.pbs"}
 SCRIPT_NAMES = {"slurm": "job.sbatch", "pbs": "job.pbs"}
 BLOCK = re.compile(r"^# >>> brainsim submit: (?P<name>\w+)\n.*?^# <<< brainsim submit: "
@@ -40,7 +40,11 @@ class JobRun:
 
 
 def template_path(scheduler: str, jobs_dir: str | None = None) -> str:
-    return os.path.join(jobs_dir or JOBS_DIR, TEMPLATES[scheduler])
+    """The scheduler's template: in jobs_dir if given, else the shipped one (jobs/ of the
+    repository, or the copy inside an installed package)."""
+    if jobs_dir is None:
+        return job_template(TEMPLATES[scheduler])
+    return os.path.join(jobs_dir, TEMPLATES[scheduler])
 
 
 def script_path(settings: JobSettings, outdir: str) -> str:
