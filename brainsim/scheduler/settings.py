@@ -209,6 +209,9 @@ def _optional(values, key, pattern, where, expected) -> str | None:
 
 
 def _launcher_words(launcher, label: str) -> tuple[str, ...]:
+    if isinstance(launcher, str) and _has_control(launcher):
+        raise SchedulerError(f"{label}: {launcher!r}; expected a command on one line, like "
+                             "'srun --mpi=pmi2'")
     if isinstance(launcher, str):
         try:
             words = shlex.split(launcher)

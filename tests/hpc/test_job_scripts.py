@@ -7,12 +7,14 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from cli_runner import MODELS, REPO
+from cli_runner import DATA, MODELS, REPO
 from hpc_helpers import brainsim as run_brainsim
 
 from brainsim.scheduler import SchedulerError
@@ -276,3 +278,160 @@ def test_next_action_follows_the_log_and_the_output_files(tmp_path):
     with open(joblog.log_path(out), "a") as handle:
         handle.write('{"torn": \n')
     assert [e["event"] for e in joblog.read(out)] == ["submitted", "started"]
+
+
+# --- red team: hostile text in every `brainsim submit` option ---------------------------------
+
+INJECTIONS = ["$(touch PWNED)", "`touch PWNED`", "'; touch PWNED; '", '"; touch PWNED; "',
+              "x\ntouch PWNED", "x;touch PWNED", "x&&touch PWNED", "x|touch PWNED",
+              "${IFS}touch${IFS}PWNED", "x\n#SBATCH --uid=0"]
+# flag -> a valid value the injection is appended to; the flag's name in the refusal
+CHECKED_FLAGS = {"--partition": ("debug", "--partition"), "--account": ("proj", "--account"),
+                 "--time": ("01:00:00", "--time"), "--mem": ("4G", "--mem"),
+                 "--job-name": ("job", "--job-name"), "--launcher": ("srun", "--launcher"),
+                 "-o": ("out", "-o (output directory)")}
+INTEGER_FLAGS = ["--nodes", "--ntasks-per-node", "--cpus-per-task", "--warning-seconds",
+                 "--chain"]
+
+
+def fake_programs(directory, *names, status=0, prints=""):
+    """Programs on PATH that record their arguments (NAME.argv.jsonl) and print `prints`."""
+    directory.mkdir(exist_ok=True)
+    for name in names:
+        program = directory / name
+        program.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                           f"open({str(directory / (name + '.argv.jsonl'))!r}, 'a').write("
+                           "json.dumps(sys.argv[1:]) + '\\n')\n"
+                           f"sys.stdout.write({prints!r})\nsys.exit({status})\n")
+        program.chmod(0o755)
+    return {**os.environ, "PATH": f"{directory}{os.pathsep}{os.environ['PATH']}"}
+
+
+def recorded(directory, name) -> list[list[str]]:
+    path = directory / (name + ".argv.jsonl")
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def pwned(*roots) -> list:
+    return [path for root in roots for path in Path(root).rglob("PWNED*")]
+
+
+@pytest.mark.parametrize("flag", sorted(CHECKED_FLAGS) + INTEGER_FLAGS + ["--scheduler"])
+def test_every_submit_flag_refuses_injected_text(tmp_path, flag):
+    """Each injection appended to a valid value of the flag: refused with status 2 before
+    anything is written or submitted, and nothing of it runs."""
+    env = fake_programs(tmp_path / "bin", "sbatch", prints="1\n")
+    valid, named = CHECKED_FLAGS.get(flag, ("1", flag))
+    for injection in INJECTIONS:
+        value = valid + injection
+        if flag == "-o":
+            value = str(tmp_path / value)
+        args = ["submit", PD14, "--scheduler", "slurm", *SMALL, flag, value]
+        if flag != "-o":
+            args += ["-o", str(tmp_path / "out")]
+        done = subprocess.run([sys.executable, "-m", "brainsim", *args], capture_output=True,
+                              text=True, cwd=tmp_path, env=env, timeout=120)
+        assert done.returncode == 2, (flag, injection, done.stderr)
+        assert "Traceback" not in done.stderr
+        if flag in CHECKED_FLAGS:
+            assert done.stderr.startswith(f"brainsim: error: {named}: ") and \
+                done.stderr.count("\n") == 1, done.stderr
+        else:                                   # argparse: an integer / a choice
+            assert f"argument {flag}" in done.stderr
+        assert not (tmp_path / "out").exists() and not recorded(tmp_path / "bin", "sbatch")
+    assert not pwned(tmp_path)
+
+
+def hostile_tree(tmp_path):
+    """A working directory, model and config whose paths hold every injection, and a config
+    whose run.environment values do too."""
+    odd = tmp_path / "work $(touch PWNED) `touch PWNED` 'q' \"dq\" ; x\nnewline"
+    odd.mkdir()
+    model = odd / "model $(touch PWNED);`touch PWNED`'\".yaml"
+    shutil.copy(os.path.join(DATA, "small_network.yaml"), model)
+    config = odd / "config\n$(touch PWNED).yaml"
+    config.write_text("simulation: {t_sim: 100.0}\nrun:\n  environment:\n"
+                      + "".join(f"    NOTE{i}: {json.dumps(text)}\n"
+                                for i, text in enumerate(ENVIRONMENT_VALUES)))
+    return odd, model, config
+
+
+HOSTILE_SETS = [f"output.directory=x{text}" for text in INJECTIONS]   # YAML plain strings
+# environment values with control characters are refused (test above); every other one
+ENVIRONMENT_VALUES = [text for text in INJECTIONS if "\n" not in text]
+
+
+def test_submit_with_hostile_paths_and_values_runs_nothing_injected(tmp_path):
+    """`brainsim submit` (a fake sbatch on PATH) from a working directory, with a model and a
+    config, whose names hold shell syntax, --set values and environment values that do too;
+    then the rendered script run by bash with a fake srun: every value arrives unchanged
+    as one argument or variable, and nothing injected runs, also on the chain path (srun
+    exits 75, sbatch prints a hostile job id)."""
+    odd, model, config = hostile_tree(tmp_path)
+    bin_dir = tmp_path / "bin"
+    out = tmp_path / "out"
+    env = fake_programs(bin_dir, "sbatch", prints="4242;cluster$(touch${IFS}PWNED)\n")
+    sets = [word for value in HOSTILE_SETS for word in ("--set", value)]
+    done = subprocess.run([sys.executable, "-m", "brainsim", "submit", str(model), "--config",
+                           str(config), "--scheduler", "slurm", "--chain", "1", *sets,
+                           "-o", str(out)], capture_output=True, text=True, cwd=odd,
+                          env={**env, "PYTHONPATH": REPO}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    script = out / "job.sbatch"
+    assert recorded(bin_dir, "sbatch") == [["--parsable", str(script)]]
+    # the batch job: srun records what it was asked to run and reports a checkpointed stop
+    env = fake_programs(bin_dir, "srun", status=75)
+    job_env = {key: value for key, value in env.items() if not key.startswith("SLURM_")}
+    job_env["SLURM_JOB_ID"] = "4242"
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path,
+                          env=job_env, timeout=120)
+    assert done.returncode == 75, done.stderr
+    expected = ["--mpi=pmi2", sys.executable, "-m", "brainsim", "run", str(model),
+                "--config", str(config), "-o", str(out), "--no-progress", *sets]
+    assert recorded(bin_dir, "srun") == [expected]
+    assert recorded(bin_dir, "sbatch")[1] == ["--parsable", "--dependency=afterany:4242",
+                                              str(script)]
+    text = script.read_text()
+    for i, value in enumerate(ENVIRONMENT_VALUES):
+        assert f"export NOTE{i}={shlex.quote(value)}\n" in text
+    assert not pwned(tmp_path)
+    events = [json.loads(line) for line in (out / "scheduler_log.jsonl").read_text()
+              .splitlines()]
+    assert [e["event"] for e in events] == ["submitted", "started", "ended", "submitted"]
+    assert events[-1]["job"] == "4242"
+
+
+def test_environment_values_reach_the_job_unchanged(tmp_path):
+    """The exported values, read back by the job's own interpreter: byte for byte."""
+    odd, model, config = hostile_tree(tmp_path)
+    record = tmp_path / "environment.json"
+    launcher = tmp_path / "record_environment.py"
+    launcher.write_text("import json, os\n"
+                        f"json.dump({{k: v for k, v in os.environ.items() if k.startswith("
+                        f"'NOTE')}}, open({str(record)!r}, 'w'))\n")
+    from brainsim.spec import load_model
+    run = load_model(str(model), str(config)).document["run"]
+    run = dict(run, launcher=[sys.executable, str(launcher)])
+    s = job_settings(run, {"scheduler": "slurm"}, str(config), "m")
+    j = job(tmp_path, model=str(model), config=str(config), workdir=str(odd))
+    script = tmp_path / "out" / "job.sbatch"
+    script.parent.mkdir()
+    script.write_text(render(s, j))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True, cwd=tmp_path,
+                          env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(record.read_text()) == {f"NOTE{i}": text
+                                              for i, text in enumerate(ENVIRONMENT_VALUES)}
+    assert not pwned(tmp_path)
+
+
+def test_a_refusal_naming_a_path_with_a_newline_stays_one_line(tmp_path):
+    """Before: the config path's newline split the message over two lines."""
+    config = tmp_path / "config\nsecond line.yaml"
+    config.write_text("run: {partition: 'x;id'}\n")
+    done = run_brainsim(["submit", PD14, "--config", str(config), "--scheduler", "slurm",
+                         *SMALL, "-o", str(tmp_path / "out"), "--dry-run"], cwd=str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "config second line.yaml: run.partition" \
+        in done.stderr, done.stderr
