@@ -102,7 +102,11 @@ def _claim_output(output_dir: str, overwrite: bool, resume: Resume | None):
     from brainsim.io.lock import lock_output_dir
     check_output_target(output_dir)
     if resume is None or resume.fork_from:
-        check_output_dir(output_dir, overwrite and resume is None)
+        try:
+            check_output_dir(output_dir, overwrite and resume is None)
+        except OutputError:
+            _refuse_if_locked(output_dir)      # a run in progress there: name it instead
+            raise
     prepare_output_dir(output_dir)
     locks = [lock_output_dir(output_dir, "resume" if resume else "run")]
     try:
@@ -118,6 +122,13 @@ def _claim_output(output_dir: str, overwrite: bool, resume: Resume | None):
         for lock in locks:
             lock.release()
         raise
+
+
+def _refuse_if_locked(output_dir: str) -> None:
+    """Raise the lock's refusal (naming the holder) when another run holds output_dir."""
+    from brainsim.io.lock import LOCK_NAME, lock_output_dir
+    if os.path.exists(os.path.join(output_dir, LOCK_NAME)):
+        lock_output_dir(output_dir, "check").release()
 
 
 def _claim_checkpoint(output_dir: str, resume: Resume, locks: list) -> str:
@@ -216,8 +227,9 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     # files and run.json carry it, so that nothing of another run is spliced in.
     provenance = {"run_id": uuid.uuid4().hex, **(provenance or {}),
                   "recording": recording_signature(model)}
-    locks, resume = agree_on_output(comm, output_dir, overwrite, resume)
+    locks = []
     try:
+        locks, resume = agree_on_output(comm, output_dir, overwrite, resume)
         return _run_locked(model, comm, output_dir, show_progress, policy, resume, provenance)
     except Exception as err:
         if storage_failure(err) is not None:

@@ -80,9 +80,10 @@ def clear_partial_results(path: str) -> None:
     """A new run (under the directory's lock): remove what an unfinished earlier run left
     that is not a result: segments, checkpoints that never completed, temporary files."""
     for name in os.listdir(path):
-        if name in PARTIAL_DIRS or name.endswith(".partial"):
-            if not is_result(path, name):
-                _remove(os.path.join(path, name))
+        ours = name in PARTIAL_DIRS or (name.endswith(".partial")
+                                        and is_result(path, name[:-len(".partial")]))
+        if ours and not is_result(path, name):
+            _remove(os.path.join(path, name))
 
 
 def set_aside_previous_results(path: str) -> None:

@@ -35,11 +35,15 @@ def run_status(outdir: str) -> dict:
     latest = None
     t_sim = None
     if checkpoints:
-        manifest = _read_json(os.path.join(outdir, joblog.CHECKPOINT_DIR, checkpoints[-1],
-                                           joblog.MANIFEST))
+        from brainsim.io.checkpoint import CheckpointError, read_manifest
+        try:
+            manifest = read_manifest(os.path.join(outdir, joblog.CHECKPOINT_DIR,
+                                                  checkpoints[-1]))
+        except CheckpointError:
+            manifest = None
         latest = {"name": checkpoints[-1], "t_ms": _number((manifest or {}).get("t_ms"))}
         if latest["t_ms"] is None:
-            latest["problem"] = "unreadable manifest (brainsim info names the fault)"
+            latest["problem"] = "unreadable manifest: brainsim info names the fault"
         document = (manifest or {}).get("document")
         simulation = document.get("simulation") if isinstance(document, dict) else None
         t_sim = _number(simulation.get("t_sim")) if isinstance(simulation, dict) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
 
 import pytest
 
@@ -89,3 +90,26 @@ def test_disk_full_during_the_run(ranks, tmpfs, mpiexec):
         assert f"brainsim resume {out}" in line[0]
     else:
         assert "run the same command again" in line[0]
+
+
+def test_disk_full_during_the_final_merge_then_resume_finishes_it(tmpfs, tmp_path):
+    """Issue 20 item 11: the simulation's segments (1.3 MB) fit, the merged spikes.h5 beside
+    them does not. The exit-74 line says to resume, and after freeing space (the tmpfs
+    grown) `brainsim resume OUTDIR` finishes the merge: the same spikes as a run with room."""
+    from cli_runner import spike_bytes
+    root = tmpfs("2m")
+    out = os.path.join(root, "out")
+    args = ["--set", "simulation.t_sim=3000", "--no-progress"]
+    done, _ = timed_run(["run", SMALL, "-o", out, *args])
+    assert done.returncode == 74, done.stderr
+    line = done.stderr.strip().splitlines()
+    assert len(line) == 1 and "No space left on device" in line[0], done.stderr
+    assert line[0].endswith(f"then brainsim resume {out} finishes writing the results")
+    assert not os.path.exists(os.path.join(out, "spikes.h5"))
+    subprocess.run(["mount", "-o", "remount,size=8m", root], check=True)
+    finished, _ = timed_run(["resume", out])
+    assert finished.returncode == 0, finished.stderr
+    reference = str(tmp_path / "reference")
+    assert timed_run(["run", SMALL, "-o", reference, *args])[0].returncode == 0
+    assert spike_bytes(out) == spike_bytes(reference)
+    assert sorted(os.listdir(out)) == [".brainsim.lock", "run.json", "spikes.h5"]
