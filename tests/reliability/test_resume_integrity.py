@@ -254,6 +254,8 @@ def test_second_run_or_resume_into_a_locked_directory_is_refused(tmp_path):
                        "in use by another brainsim run (pid 4242 on node17")
         assert str(outdir) in line
         refused(["resume", str(outdir), "--set", "simulation.t_sim=80"], "pid 4242 on node17")
+        # without --overwrite the results would be refused anyway: the holder is named first
+        refused(["run", SMALL, "-o", str(outdir), "--no-progress"], "pid 4242 on node17")
         assert tree(outdir) == before
     finally:
         os.close(fd)
