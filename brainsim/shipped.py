@@ -91,7 +91,7 @@ def resolve_arguments(args) -> None:
 
 def catalogue() -> str:
     """What `brainsim models` prints: one line per shipped model (name, neurons at its
-    default scale, description), then the shipped run configs."""
+    default scale, description), then the shipped run configs and job templates."""
     from brainsim.spec import load_model
     models = shipped_files("models")
     configs = shipped_files("configs")
@@ -106,6 +106,9 @@ def catalogue() -> str:
     lines.append(f"shipped run configs ({shipped_dir('configs')}; --config NAME):")
     for name, path in configs.items():
         lines.append(f"  {name:<{width}}{first_comment_sentence(path)}")
+    templates = sorted(os.listdir(shipped_dir("jobs")))
+    lines.append(f"job templates of brainsim submit ({shipped_dir('jobs')}): "
+                 f"{', '.join(templates)}")
     return "\n".join(lines)
 
 
