@@ -10,8 +10,6 @@ Memory: 4 bytes per population and bin plus 8 per population and V_m sample, on 
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from brainsim.network.inputs import ms_to_steps
@@ -126,13 +124,3 @@ class PopulationActivity:
                     sums = group["V_m_sum_fixed_point"][()]
                     n = min(sums.size, self.mean_sums.shape[1])
                     self.mean_sums[index, :n] = sums[:n]
-
-    def write_final(self, output_dir: str, attributes: dict) -> None:
-        import h5py
-        from brainsim.io.files import partial_name
-        final = os.path.join(output_dir, "population_activity.h5")
-        self.save(partial_name(final))
-        with h5py.File(partial_name(final), "a") as out:
-            for key, value in attributes.items():
-                out.attrs[key] = np.asarray(value) if isinstance(value, list) else value
-        os.replace(partial_name(final), final)
