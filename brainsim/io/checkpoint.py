@@ -2,12 +2,16 @@
 
     OUTDIR/checkpoints/ckpt_<step>/rank_<r>.h5   gids + every state array + pending input
     OUTDIR/checkpoints/ckpt_<step>/manifest.json step, model hash and document, seed,
-                                                 versions, ranks, shard sizes and sha256,
-                                                 recorder positions
+                                                 run id, versions, ranks, shard sizes and
+                                                 sha256, recorder positions, the recording
+                                                 segments (step ranges, counts, sha256),
+                                                 its own sha256 (manifest_digest)
 
 Every rank writes its shard into a temporary directory; after a barrier rank 0 writes the
 manifest there and renames the directory to its final name. A checkpoint therefore exists
 only once it is complete: a crash at any moment leaves earlier checkpoints valid.
+read_manifest checks every field's type and the manifest's checksum, so a damaged, edited
+or foreign manifest is refused with one line instead of failing somewhere later.
 Static connectivity is not saved; it is regenerated from the seed.
 """
 from __future__ import annotations
