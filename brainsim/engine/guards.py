@@ -286,6 +286,9 @@ def exit_after_interrupt(output_dir: str | None, simulating: bool) -> int:
 def _after_interrupt(output_dir: str | None) -> str:
     if output_dir is None or not os.path.isdir(output_dir):
         return "; nothing was written"
+    from brainsim.scheduler.joblog import merge_pending
+    if merge_pending(output_dir):       # stopped while writing the final files
+        return f"; finish writing the results with: brainsim resume {output_dir}"
     latest = latest_checkpoint(output_dir)
     if latest is not None:
         return f"; continue with: brainsim resume {output_dir} (latest checkpoint {latest})"
