@@ -401,3 +401,12 @@ def test_kill_9_of_rank_1_while_writing_a_checkpoint_then_resume(tmp_path, mpiex
         n.startswith(".incomplete") for n in os.listdir(outdir / "checkpoints"))
     run(outdir, 100, ranks=2)           # nothing to resume from: a plain rerun
     assert spike_bytes(outdir) == straight
+
+
+def test_ctrl_c_advice_during_the_final_merge_is_to_resume(tmp_path):
+    from brainsim.engine.guards import _after_interrupt
+    (tmp_path / ".segments").mkdir()
+    assert "run the same command again" in _after_interrupt(str(tmp_path))
+    (tmp_path / ".segments" / "finish.json").write_text("{}")
+    assert _after_interrupt(str(tmp_path)) == (
+        f"; finish writing the results with: brainsim resume {tmp_path}")
