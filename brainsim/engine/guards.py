@@ -38,6 +38,7 @@ EXIT_IO = 74               # writing output failed during the run (EX_IOERR: dis
 EXIT_CHECKPOINTED = 75     # stopped by a signal after checkpointing (engine.checkpointing)
 EXIT_INTERRUPTED = 130     # Ctrl-C (128 + SIGINT, what a shell reports for it)
 EXIT_CLOSED_PIPE = 141     # stdout closed by its reader (128 + SIGPIPE, as `yes | head`)
+INTERRUPT_GRACE_S = 1.0    # after Ctrl-C, ranks other than 0 wait this long before leaving
 
 # Failed file operations that are the user's to fix (permissions, a read-only target, a
 # path through a file), not a run that failed while writing: status 2, like other bad input.
@@ -145,12 +146,18 @@ def describe(err: BaseException, output_dir: str | None = None) -> str | None:
 
 
 def _after_write_failure(output_dir: str | None) -> str:
-    """What to do after a failed write: resume only where a checkpoint exists."""
+    """What to do after a failed write: resume only where a checkpoint exists; name where
+    --overwrite set the previous results aside, when it did."""
+    from brainsim.io.files import PREVIOUS_DIR
+    kept = ""
+    if output_dir and os.path.isdir(os.path.join(output_dir, PREVIOUS_DIR)):
+        kept = f" (the previous results are in {os.path.join(output_dir, PREVIOUS_DIR)})"
     latest = latest_checkpoint(output_dir)
     if latest is not None:
         return (f"free space, then continue with: brainsim resume {output_dir} (latest "
-                f"checkpoint {latest})")
-    return "free space or choose another directory with -o, then run the same command again"
+                f"checkpoint {latest}){kept}")
+    return ("free space or choose another directory with -o, then run the same command "
+            f"again{kept}")
 
 
 def latest_checkpoint(output_dir: str | None) -> str | None:
@@ -270,8 +277,11 @@ def exit_after_interrupt(output_dir: str | None, simulating: bool) -> int:
     simulating: `run`/`resume`, which leave at once (os._exit): other ranks may wait in
     a collective, and open HDF5 segment files must not be flushed half-way by the
     interpreter's teardown (nothing under a final name is half-written either way)."""
+    import signal
     from brainsim.engine.comm import rank_from_environment
-    if rank_from_environment() == 0:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)        # leaving anyway: no second traceback
+    rank = rank_from_environment()
+    if rank == 0:
         sys.stderr.write(f"brainsim: interrupted (Ctrl-C){_after_interrupt(output_dir)}\n")
     try:
         sys.stdout.flush()
@@ -279,6 +289,11 @@ def exit_after_interrupt(output_dir: str | None, simulating: bool) -> int:
     except OSError:
         pass
     if simulating:
+        if rank != 0:
+            # The launcher ends every rank as soon as one has exited: leave rank 0 the
+            # moment it needs to print the job's line.
+            import time
+            time.sleep(INTERRUPT_GRACE_S)
         os._exit(EXIT_INTERRUPTED)
     return EXIT_INTERRUPTED
 

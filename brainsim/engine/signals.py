@@ -40,7 +40,9 @@ class SignalWatch:
         never a library caller's process). Returns self."""
         for number in STOP_SIGNALS:
             signal.signal(number, self._note)
-        if interrupt:
+        # An ignored SIGINT stays ignored: a shell starts background commands so (a job
+        # script's `step &`), and Ctrl-C at its terminal is then not meant for them.
+        if interrupt and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
             signal.signal(signal.SIGINT, self._interrupt)
         return self
 

@@ -8,8 +8,10 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -435,3 +437,102 @@ def test_a_refusal_naming_a_path_with_a_newline_stays_one_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "config second line.yaml: run.partition" \
         in done.stderr, done.stderr
+
+
+# --- the job script around signals: time-limit warning during the build, Ctrl-C ------------
+
+def step_of(shell_pid: int, timeout: float = 30) -> int:
+    """The job step (the brainsim process) the batch shell started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for task in os.listdir(f"/proc/{shell_pid}/task"):
+            with open(f"/proc/{shell_pid}/task/{task}/children") as handle:
+                children = handle.read().split()
+            if children:
+                return int(children[0])
+        time.sleep(0.02)
+    raise AssertionError("the job script started no step")
+
+
+def start_job(script, tmp_path, bin_dir, pause_at):
+    marker = str(tmp_path / "paused")
+    env = {k: v for k, v in fake_programs(bin_dir, "sbatch", prints="778\n").items()
+           if not k.startswith("SLURM_")}
+    env.update(SLURM_JOB_ID="777", BRAINSIM_TEST_PAUSE_AT=pause_at,
+               BRAINSIM_TEST_PAUSE_FILE=marker, BRAINSIM_TEST_PAUSE_S="3")
+    shell = subprocess.Popen(["bash", str(script)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
+    deadline = time.monotonic() + 60
+    while not os.path.exists(marker + ".0"):
+        assert shell.poll() is None and time.monotonic() < deadline, shell.communicate()
+        time.sleep(0.02)
+    time.sleep(0.2)
+    return shell
+
+
+def local_job_script(tmp_path, t_sim=300):
+    """The SLURM script rendered with a launcher that runs the step on this machine, with
+    default signal dispositions as srun's tasks have them (bash starts its background
+    commands with SIGINT ignored)."""
+    launcher = tmp_path / "local_launcher.py"
+    launcher.write_text("import os, signal, sys\n"
+                        "signal.signal(signal.SIGINT, signal.SIG_DFL)\n"
+                        "os.execv(sys.argv[1], sys.argv[1:])\n")
+    s = settings(run={"launcher": [sys.executable, str(launcher)], "chain": 1})
+    j = job(tmp_path, model=os.path.join(DATA, "small_network.yaml"),
+            overrides=(f"simulation.t_sim={t_sim}",))
+    script = tmp_path / "out" / "job.sbatch"
+    script.parent.mkdir()
+    script.write_text(render(s, j))
+    return script
+
+
+def test_time_limit_warning_during_the_build_chains_and_the_continuation_finishes(tmp_path):
+    """USR1 to the batch shell (what --signal=B:USR1@... does) while the network is built:
+    the step checkpoints at its first epoch boundary and exits 75, the script submits the
+    continuation, which resumes to the end: spikes equal an unbroken run. Before: MPI's
+    handler swallowed the warning and the step ran on into the time limit."""
+    from cli_runner import spike_bytes
+    script = local_job_script(tmp_path)
+    bin_dir = tmp_path / "bin"
+    shell = start_job(script, tmp_path, bin_dir, "build")
+    shell.send_signal(signal.SIGUSR1)
+    stdout, stderr = shell.communicate(timeout=120)
+    assert shell.returncode == 75, stdout + stderr
+    assert recorded(bin_dir, "sbatch") == [["--parsable", "--dependency=afterany:777",
+                                            str(script)]]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    again = subprocess.run(["bash", str(script)], capture_output=True, text=True,
+                           cwd=tmp_path, env={**env, "SLURM_JOB_ID": "778"}, timeout=120)
+    assert again.returncode == 0, again.stderr
+    events = [json.loads(line) for line in (tmp_path / "out" / "scheduler_log.jsonl")
+              .read_text().splitlines()]
+    assert [(e["event"], e.get("action"), e.get("status")) for e in events] == [
+        ("started", "run", None), ("ended", "run", 75), ("submitted", None, None),
+        ("started", "resume", None), ("ended", "resume", 0)]
+    reference = tmp_path / "reference"
+    done = run_brainsim(["run", os.path.join(DATA, "small_network.yaml"), "-o", str(reference),
+                         "--no-progress", "--set", "simulation.t_sim=300"], cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert spike_bytes(str(tmp_path / "out")) == spike_bytes(str(reference))
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGKILL])
+def test_a_job_step_that_dies_before_its_first_checkpoint_lets_the_next_job_run(tmp_path,
+                                                                               number):
+    """The step interrupted (SIGINT, as `scancel --signal=INT` sends it to the step) or
+    killed during the build: its status is logged, no continuation is submitted, and the
+    job script run again starts the run afresh and finishes (before: the leftovers made the
+    next job fail with status 2)."""
+    script = local_job_script(tmp_path, t_sim=100)
+    bin_dir = tmp_path / "bin"
+    shell = start_job(script, tmp_path, bin_dir, "build")
+    os.kill(step_of(shell.pid), number)
+    stdout, stderr = shell.communicate(timeout=120)
+    assert shell.returncode == 128 + number, stdout + stderr
+    assert "Traceback" not in stderr and not recorded(bin_dir, "sbatch")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    again = subprocess.run(["bash", str(script)], capture_output=True, text=True,
+                           cwd=tmp_path, env={**env, "SLURM_JOB_ID": "779"}, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "out" / "run.json").exists()

@@ -291,3 +291,22 @@ def test_write_failure_advises_resume_only_with_a_checkpoint(tmp_path):
         refused = OSError(number, os.strerror(number), "/x")
         assert exit_status(refused) == EXIT_USAGE
         assert "resume" not in describe(refused, str(tmp_path))
+
+
+def test_an_ignored_sigint_stays_ignored(tmp_path):
+    """A shell starts background commands with SIGINT ignored (a job script's `step &`):
+    brainsim keeps it so and the run finishes."""
+    outdir = str(tmp_path / "out")
+    env = dict(os.environ, BRAINSIM_TEST_PAUSE_AT="build", BRAINSIM_TEST_PAUSE_S="2",
+               BRAINSIM_TEST_PAUSE_FILE=str(tmp_path / "paused"))
+    process = subprocess.Popen(
+        brainsim_command(["run", MODEL, "-o", outdir, "--no-progress", "--set",
+                          "simulation.t_sim=50"]), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    while not os.path.exists(tmp_path / "paused.0"):
+        assert process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    status, stdout, stderr = finish(process)
+    assert status == 0, stderr
