@@ -152,12 +152,21 @@ def _after_write_failure(output_dir: str | None) -> str:
     kept = ""
     if output_dir and os.path.isdir(os.path.join(output_dir, PREVIOUS_DIR)):
         kept = f" (the previous results are in {os.path.join(output_dir, PREVIOUS_DIR)})"
+    if merge_pending(output_dir):
+        return (f"free space, then finish with: brainsim resume {output_dir} (the "
+                f"simulation is complete; it writes the final files again){kept}")
     latest = latest_checkpoint(output_dir)
     if latest is not None:
         return (f"free space, then continue with: brainsim resume {output_dir} (latest "
                 f"checkpoint {latest}){kept}")
     return ("free space or choose another directory with -o, then run the same command "
             f"again{kept}")
+
+
+def merge_pending(output_dir: str | None) -> bool:
+    """True when the simulation ended but writing the final files did not (resume ends it)."""
+    from brainsim.scheduler.joblog import merge_pending as pending
+    return bool(output_dir) and pending(output_dir)
 
 
 def latest_checkpoint(output_dir: str | None) -> str | None:
@@ -304,6 +313,9 @@ def _after_interrupt(output_dir: str | None) -> str:
     from brainsim.scheduler.joblog import merge_pending
     if merge_pending(output_dir):       # stopped while writing the final files
         return f"; finish writing the results with: brainsim resume {output_dir}"
+    if merge_pending(output_dir):
+        return (f"; the simulation is complete, writing its final files is not: finish with: "
+                f"brainsim resume {output_dir}")
     latest = latest_checkpoint(output_dir)
     if latest is not None:
         return f"; continue with: brainsim resume {output_dir} (latest checkpoint {latest})"

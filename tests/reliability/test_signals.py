@@ -310,3 +310,14 @@ def test_an_ignored_sigint_stays_ignored(tmp_path):
     process.send_signal(signal.SIGINT)
     status, stdout, stderr = finish(process)
     assert status == 0, stderr
+
+
+def test_advice_after_a_failed_or_interrupted_final_merge(tmp_path):
+    """With the final merge's record in place (the simulation is complete), both the exit-74
+    line and the Ctrl-C line say that resume finishes the run."""
+    from brainsim.engine.guards import _after_interrupt, describe
+    (tmp_path / ".segments").mkdir()
+    (tmp_path / ".segments" / "finish.json").write_text("{}")
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "spikes.h5"))
+    assert f"then finish with: brainsim resume {tmp_path}" in describe(full, str(tmp_path))
+    assert f"finish with: brainsim resume {tmp_path}" in _after_interrupt(str(tmp_path))
