@@ -12,7 +12,7 @@ and the resolution dt as a whole number of tics per step. A time in ms becomes t
 - ``steps_on_grid``: times NEST requires on the grid and refuses otherwise (``is_grid_time``:
   the tics a multiple of the tics per step): device start / stop, spike_generator times
   (without allow_offgrid_times), recording intervals and windows, noise_generator dt,
-  t_sim. ``is_on_grid`` is the check the model loader makes.
+  t_sim. ``is_on_grid`` and ``is_whole_steps`` are the checks the model loader makes.
 
 Pure Python (the model loader and the network build both use it); the Cython connection
 kernel rounds drawn delays with the same expression as ``steps_nearest`` and the
@@ -72,6 +72,13 @@ def is_on_grid(t_ms: float, dt: float) -> bool:
     """True when NEST takes t_ms (finite, >= 0) as a grid time of the resolution dt: its tics
     are a multiple of the tics per step (so times within half a tic of the grid count)."""
     return ms_to_tics(t_ms) % tics_per_step(dt) == 0
+
+
+def is_whole_steps(t_ms: float, dt: float) -> bool:
+    """True when t_ms is an interval NEST takes as a multiple of the resolution dt: finite,
+    on the grid and at least one step (recording intervals, noise_generator dt)."""
+    return (math.isfinite(t_ms) and t_ms > 0 and is_on_grid(t_ms, dt)
+            and ms_to_tics(t_ms) >= tics_per_step(dt))
 
 
 def steps_on_grid(t_ms: float, dt: float) -> int:

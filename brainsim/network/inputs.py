@@ -2,11 +2,11 @@
 
 Both are pure functions of the step, so they need no buffers and no saved state: a Poisson
 count for neuron `gid` arriving at step s is drawn from the key (seed, input, gid, s - delay),
-and a DC input is on or off by step. Times are converted to integer steps here, once.
+and a DC input is on or off by step. Times are converted to integer steps here, once, with
+NEST's rule for each (brainsim.timesteps: delays nearest, device and spike times on the grid).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,16 +15,10 @@ from cython_kernels import external
 from cython_kernels import poisson as poisson_kernel
 from cython_kernels.inputs import InputPlan
 from brainsim.spec.neuron_models import NEURON_MODELS
+from brainsim.timesteps import STEP_MAX, steps_nearest, steps_on_grid, steps_on_grid_array
 
-STEP_MAX = np.iinfo(np.int64).max // 4
-
-
-def ms_to_steps(t_ms: float, dt: float) -> int:
-    """Whole steps in t_ms, rounded as NEST's delay_ms_to_steps (nearest, halves up, via
-    the steps per ms); +inf -> a far-future step."""
-    if math.isinf(t_ms):
-        return STEP_MAX
-    return int(math.floor(t_ms * (1.0 / dt) + 0.5))
+# nearest whole steps (NEST's delay rounding), under the name the engine's modules use
+ms_to_steps = steps_nearest
 
 
 def ignores_weight(model, population_index: int) -> bool:
@@ -86,9 +80,9 @@ def poisson_table(inputs, segment_of_population: dict[int, int], dt: float) -> P
         seg=np.array([segment_of_population[i.target] for i in rows], dtype=np.int64),
         item=np.array([i.index for i in rows], dtype=np.int64),
         weight=np.array([i.weight for i in rows], dtype=np.float64),
-        delay_steps=np.array([ms_to_steps(i.delay, dt) for i in rows], dtype=np.int64),
-        first_step=np.array([ms_to_steps(i.start, dt) + 1 for i in rows], dtype=np.int64),
-        stop_step=np.array([min(STEP_MAX, ms_to_steps(i.stop, dt) + 1) for i in rows],
+        delay_steps=np.array([steps_nearest(i.delay, dt) for i in rows], dtype=np.int64),
+        first_step=np.array([steps_on_grid(i.start, dt) + 1 for i in rows], dtype=np.int64),
+        stop_step=np.array([min(STEP_MAX, steps_on_grid(i.stop, dt) + 1) for i in rows],
                            dtype=np.int64),
         cdf=cdf,
         table_len=np.array([len(t) for t in tables], dtype=np.int64),
@@ -107,9 +101,9 @@ def dc_table(inputs, segment_of_population: dict[int, int], dt: float) -> DCTabl
     rows = [inp for inp in inputs if inp.target in segment_of_population]
     first, stop = [], []
     for inp in rows:
-        delay_steps = ms_to_steps(inp.delay, dt)
-        first.append(max(ms_to_steps(inp.start, dt) + delay_steps, delay_steps + 1) - 1)
-        stop.append(min(STEP_MAX, ms_to_steps(inp.stop, dt) + delay_steps - 1))
+        delay_steps = steps_nearest(inp.delay, dt)
+        first.append(max(steps_on_grid(inp.start, dt) + delay_steps, delay_steps + 1) - 1)
+        stop.append(min(STEP_MAX, steps_on_grid(inp.stop, dt) + delay_steps - 1))
     return DCTable(
         seg=np.array([segment_of_population[i.target] for i in rows], dtype=np.int64),
         amplitude=np.array([i.amplitude for i in rows], dtype=np.float64),
@@ -138,7 +132,7 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
     for gen in model.spike_generators:
         pop = model.populations[gen.target]
         times = np.asarray(gen.times, dtype=np.float64)
-        steps = np.rint(times / dt).astype(np.int64) + ms_to_steps(gen.delay, dt) - 1
+        steps = steps_on_grid_array(times, dt) + steps_nearest(gen.delay, dt) - 1
         weight = 1.0 if ignores_weight(model, gen.target) else gen.weight
         if not gen.node_ids:
             begin, end = _population_slice(local_gids, pop)
@@ -201,12 +195,13 @@ def noise_currents(model, local_gids: np.ndarray) -> NoiseCurrents:
         begin, end = _population_slice(local_gids, model.populations[inp.target])
         if begin == end:
             continue
-        a = ms_to_steps(inp.start, dt)
-        b = ms_to_steps(inp.stop, dt)
+        a = steps_on_grid(inp.start, dt)
+        b = steps_on_grid(inp.stop, dt)
         items.append(dict(item=inp.index, gids=np.ascontiguousarray(local_gids[begin:end]),
                           local=np.arange(begin, end, dtype=np.int64),
                           t_first=max(a - 1, 0), t_last=min(STEP_MAX, b - 2),
-                          delay_steps=ms_to_steps(inp.delay, dt),
-                          interval_steps=int(round(inp.dt / dt)), mean=inp.mean, std=inp.std))
+                          delay_steps=steps_nearest(inp.delay, dt),
+                          interval_steps=steps_on_grid(inp.dt, dt), mean=inp.mean,
+                          std=inp.std))
     return NoiseCurrents(seed=model.simulation.seed, items=items,
                          num_local=int(local_gids.shape[0]))

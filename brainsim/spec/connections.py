@@ -14,6 +14,7 @@ from .model import (DCInput, DistanceDelay, DistanceKernel, Distribution, Mask, 
                     PoissonInput, Projection, SonataEdges, SpikeGeneratorInput)
 from .neuron_models import NeuronModel, charge_per_unit_weight, psp_to_native
 from .quantities import read_quantity, scale_distribution
+from ..timesteps import is_on_grid, is_whole_steps, off_grid_mask, steps_nearest
 
 PROJECTION_KEYS = ("source", "target", "rule", "synapse")
 RULE_FLAGS = ("allow_autapses", "allow_multapses")
@@ -184,7 +185,7 @@ def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
     half = 0.5 * dt
     raw = container.get("delay")
     p = tuple(path) + ("delay",)
-    if smallest >= half * (1 - 1e-12):
+    if math.isfinite(smallest) and smallest > 0 and steps_nearest(smallest, dt) >= 1:
         longest, how = largest_delay(dist)
         check_longest_delay(ck, p + ("max",) if isinstance(raw, dict) and "max" in raw
                             else p, longest, dt, how)
@@ -201,9 +202,9 @@ def read_delay(ck: Checker, container: dict, path, dt: float, default=MISSING,
 
 
 def delay_steps(delay_ms: float, dt: float) -> float:
-    """Steps of a delay as the build rounds it (nearest, halves up, via the steps per ms:
-    network.inputs.ms_to_steps, NEST's delay rounding); inf stays inf."""
-    return math.floor(delay_ms * (1.0 / dt) + 0.5) if math.isfinite(delay_ms) else math.inf
+    """Steps of a delay as the build rounds it (timesteps.steps_nearest, NEST's delay
+    rounding); inf stays inf."""
+    return steps_nearest(delay_ms, dt) if math.isfinite(delay_ms) else math.inf
 
 
 def largest_delay(dist: Distribution) -> tuple[float, str]:
@@ -562,10 +563,15 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
     return projections, terms
 
 
-def _window(ck: Checker, item: dict, p) -> tuple[float, float]:
+def _window(ck: Checker, item: dict, p, dt: float) -> tuple[float, float]:
+    """A device's (start, stop) in ms: on the grid of dt, as NEST requires of device times."""
     start = ck.number(item, "start", p, default=0.0, unit="ms", minimum=0.0)
     stop = ck.number(item, "stop", p, default=math.inf, unit="ms", allow_inf=True,
                      minimum=start)
+    for key, value in (("start", start), ("stop", stop)):
+        if math.isfinite(value) and not is_on_grid(value, dt):
+            ck.fail(p + (key,), f"{fmt(value)} ms is not a multiple of dt = {fmt(dt)} ms",
+                    "a time on the simulation grid (NEST refuses device times off it)")
     return start, stop
 
 
@@ -578,8 +584,7 @@ def _on_grid(ck: Checker, times: np.ndarray, path, dt: float) -> np.ndarray:
     if bad.any():
         ck.fail(path, f"spike time {fmt(float(times[bad][0]))} ms",
                 "finite times > 0 ms (a spike at 0 would be sent before the first step)")
-    steps = times / dt
-    off = np.abs(steps - np.round(steps)) > 1e-9 * np.maximum(1.0, steps)
+    off = off_grid_mask(times, dt)      # NEST: the time in tics, a multiple of a step's
     if off.any():
         ck.fail(path, f"spike time {fmt(float(times[off][0]))} ms is not a multiple of "
                 f"dt = {fmt(dt)} ms", "times on the simulation grid (NEST spike_generator)")
@@ -667,11 +672,10 @@ def read_noise(ck: Checker, item: dict, p, tgt: PopInfo, dt: float, index: int) 
     mean = ck.number(item, "mean", p, default=0.0, unit="pA")
     std = ck.number(item, "std", p, default=0.0, unit="pA", minimum=0.0)
     interval = ck.number(item, "dt", p, default=NEST_NOISE_DT, unit="ms", above=0.0)
-    steps = interval / dt
-    if abs(steps - round(steps)) > 1e-9 * steps or round(steps) < 1:
+    if not is_whole_steps(interval, dt):
         ck.fail(p + ("dt",), f"{fmt(interval)} ms", f"a whole multiple of the resolution "
                 f"dt = {fmt(dt)} ms (NEST noise_generator)")
-    start, stop = _window(ck, item, p)
+    start, stop = _window(ck, item, p, dt)
     delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
     return NoiseInput(index=index, target=tgt.index, mean=mean, std=std, dt=interval,
                       start=start, stop=stop, delay=delay)
@@ -700,7 +704,7 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             ck.mapping(item, p, DC_KEYS, required=("target", "amplitude"))
             tgt = pops[ck.name_in(item, "target", p, names)]
             amplitude = ck.number(item, "amplitude", p, unit="pA")
-            start, stop = _window(ck, item, p)
+            start, stop = _window(ck, item, p, dt)
             delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY,
                                constant_only=True).value
             dcs.append(DCInput(index=len(dcs), target=tgt.index, amplitude=amplitude,
@@ -711,7 +715,7 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         rate = ck.number(item, "rate", p, unit="Hz", minimum=0.0)
         weight_full = read_weight(ck, item, p, tgt, constant_only=True).value
         delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
-        start, stop = _window(ck, item, p)
+        start, stop = _window(ck, item, p, dt)
         weight = weight_full
         if "indegree" in item:
             indegree = ck.number(item, "indegree", p, integer=True, minimum=0)

@@ -24,6 +24,7 @@ import numpy as np
 from .checker import Checker, describe
 from .expressions import suggest
 from .model import Recording, StateRecording
+from ..timesteps import is_on_grid, is_whole_steps
 
 RECORDING_KEYS = ("spikes", "flush_every_spikes", "state", "population_activity")
 ACTIVITY_KEYS = ("bin", "mean_V_m")
@@ -73,7 +74,7 @@ def _population_activity(ck: Checker, raw: dict, p: tuple, dt: float):
     values = []
     for key in ACTIVITY_KEYS:
         value = ck.number(item, key, p, default=None, unit="ms", above=0.0, nullable=True)
-        if value is not None and abs(value / dt - round(value / dt)) > 1e-9:
+        if value is not None and not is_whole_steps(value, dt):
             ck.fail(p + (key,), f"{value:g} ms", f"a multiple of dt = {dt:g} ms")
         values.append(value)
     return values[0], values[1]
@@ -114,10 +115,14 @@ def _state_recording(ck: Checker, item, p: tuple, pops: dict, dt: float,
             ck.fail(p + ("variables", j), f"{shown} is not recordable in {pop.model.name}",
                     "one of " + ", ".join(allowed))
     interval = ck.number(item, "interval", p, default=1.0, unit="ms", above=0.0)
-    if abs(interval / dt - round(interval / dt)) > 1e-9:
+    # NEST's multimeter: interval >= dt and a multiple of it; start / stop on the grid
+    if not is_whole_steps(interval, dt):
         ck.fail(p + ("interval",), f"{interval:g} ms", f"a multiple of dt = {dt:g} ms")
     start = ck.number(item, "start", p, default=0.0, unit="ms", minimum=0.0)
     stop = ck.number(item, "stop", p, default=math.inf, unit="ms", above=start, allow_inf=True)
+    for key, value in (("start", start), ("stop", stop)):
+        if math.isfinite(value) and not is_on_grid(value, dt):
+            ck.fail(p + (key,), f"{value:g} ms", f"a multiple of dt = {dt:g} ms")
     node_ids = _chosen_neurons(ck, item, p, pop, seed)
     return StateRecording(population=name, variables=tuple(variables), node_ids=node_ids,
                           interval=interval, start=start, stop=stop)

@@ -15,6 +15,7 @@ from .model import Population, Positions, ResolvedModel, Simulation
 from .neuron_models import NEURON_MODELS
 from .quantities import read_quantity
 from .recording import read_recording
+from ..timesteps import is_on_grid, is_resolution
 from .run_settings import read_run
 from .yaml_loader import unshare
 
@@ -96,12 +97,15 @@ def read_simulation(ck: Checker, top: dict) -> Simulation:
     p = ("simulation",)
     sim = ck.mapping(top["simulation"], p, SIMULATION_KEYS, required=("t_sim",))
     dt = ck.number(sim, "dt", p, default=0.1, unit="ms", above=0.0)
+    if not is_resolution(dt):
+        ck.fail(p + ("dt",), f"{fmt(dt)} ms", "a whole number of microseconds, at least "
+                "0.001 ms (NEST's resolution is a whole number of tics of 1 µs)")
     t_sim = ck.number(sim, "t_sim", p, unit="ms", above=0.0)
     steps = t_sim / dt
     if steps >= 2.0 ** 53:   # int64 step counter, and exact step <-> ms conversion
         ck.fail(p + ("t_sim",), f"{fmt(t_sim)} ms is {fmt(steps)} steps of dt = {fmt(dt)} ms",
                 "fewer than 2**53 steps")
-    if abs(steps - round(steps)) > 1e-9 * steps:
+    if not is_on_grid(t_sim, dt):
         ck.fail(p + ("t_sim",), f"{fmt(t_sim)} ms is {fmt(steps)} steps of dt = {fmt(dt)} ms",
                 "a whole multiple of dt")
     seed = ck.number(sim, "seed", p, default=DEFAULT_SEED, integer=True,

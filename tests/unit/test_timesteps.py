@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from brainsim.timesteps import (STEP_MAX, is_on_grid, is_resolution, ms_to_tics,
+from brainsim.timesteps import (STEP_MAX, is_on_grid, is_resolution, is_whole_steps, ms_to_tics,
                                 off_grid_mask, steps_nearest, steps_on_grid,
                                 steps_on_grid_array, steps_rounded_up)
 
@@ -47,3 +47,10 @@ def test_grid_times_in_tics():
                                    (0.1 * 3, True)])
 def test_resolution_is_a_whole_number_of_tics(dt, ok):
     assert is_resolution(dt) is ok
+
+
+def test_whole_steps_intervals():
+    assert is_whole_steps(0.1, 0.1) and is_whole_steps(1.0, 0.1)
+    assert is_whole_steps(0.1000004, 0.1)          # 100 tics, as NEST
+    assert not is_whole_steps(1e-9, 0.1)           # 0 tics: on the grid but no step
+    assert not is_whole_steps(0.15, 0.1) and not is_whole_steps(math.inf, 0.1)
