@@ -313,9 +313,6 @@ def _after_interrupt(output_dir: str | None) -> str:
     from brainsim.scheduler.joblog import merge_pending
     if merge_pending(output_dir):       # stopped while writing the final files
         return f"; finish writing the results with: brainsim resume {output_dir}"
-    if merge_pending(output_dir):
-        return (f"; the simulation is complete, writing its final files is not: finish with: "
-                f"brainsim resume {output_dir}")
     latest = latest_checkpoint(output_dir)
     if latest is not None:
         return f"; continue with: brainsim resume {output_dir} (latest checkpoint {latest})"

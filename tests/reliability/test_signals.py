@@ -320,4 +320,5 @@ def test_advice_after_a_failed_or_interrupted_final_merge(tmp_path):
     (tmp_path / ".segments" / "finish.json").write_text("{}")
     full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "spikes.h5"))
     assert f"then finish with: brainsim resume {tmp_path}" in describe(full, str(tmp_path))
-    assert f"finish with: brainsim resume {tmp_path}" in _after_interrupt(str(tmp_path))
+    assert f"finish writing the results with: brainsim resume {tmp_path}" in \
+        _after_interrupt(str(tmp_path))
