@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -121,3 +122,29 @@ def test_status_of_a_stopped_run_without_chain(slurm, tmp_path, scheduler):
     assert report["latest_checkpoint"]["t_ms"] > 0
     text = brainsim(["status", str(outdir)], cwd=REPO).stdout
     assert "exit 75 (checkpointed, stopped)" in text and "latest checkpoint: ckpt_" in text
+
+
+def test_time_limit_signal_during_the_build_is_kept_and_the_chain_finishes(slurm, tmp_path,
+                                                                           monkeypatch):
+    """The warning reaches the job while its ranks build the network (a test pause holds
+    them there): the run checkpoints at its first epoch boundary and exits 75, the
+    continuation resumes to the end, spikes equal an unbroken run. Before: MPI's SIGUSR1
+    handler swallowed it and the job ran on into its time limit."""
+    outdir = tmp_path / "early"
+    marker = tmp_path / "paused"
+    for name, value in (("BRAINSIM_TEST_PAUSE_AT", "build"), ("BRAINSIM_TEST_PAUSE_S", "4"),
+                        ("BRAINSIM_TEST_PAUSE_FILE", str(marker))):
+        monkeypatch.setenv(name, value)        # sbatch exports the environment to the job
+    first = submit(outdir, "slurm", *SHORT, "--chain", "1")
+    deadline = time.monotonic() + 120
+    while not (os.path.exists(f"{marker}.0") and os.path.exists(f"{marker}.1")):
+        assert time.monotonic() < deadline, job_outputs(outdir)
+        time.sleep(0.05)
+    signal_batch_shell(first)
+    ids = wait_for_chain(outdir)
+    report = status(outdir)
+    jobs = [(j["job"], j.get("action"), j.get("status")) for j in report["jobs"]]
+    assert jobs == [(first, "run", 75), (ids[1], "resume", 0)], job_outputs(outdir)
+    assert report["state"] == "finished"
+    monkeypatch.delenv("BRAINSIM_TEST_PAUSE_AT")
+    assert spike_datasets(outdir / "spikes.h5") == unbroken_run(tmp_path, SHORT)
