@@ -410,3 +410,14 @@ def test_ctrl_c_advice_during_the_final_merge_is_to_resume(tmp_path):
     (tmp_path / ".segments" / "finish.json").write_text("{}")
     assert _after_interrupt(str(tmp_path)) == (
         f"; finish writing the results with: brainsim resume {tmp_path}")
+
+
+def test_job_scripts_resume_a_directory_whose_final_merge_is_pending(tmp_path):
+    """run.json of an earlier part (an extended run) does not make it finished."""
+    from brainsim.scheduler import joblog
+    (tmp_path / "run.json").write_text("{}")
+    assert joblog.next_action(str(tmp_path)) == "done"
+    (tmp_path / ".segments").mkdir()
+    (tmp_path / ".segments" / "finish.json").write_text("{}")
+    assert not joblog.finished(str(tmp_path))
+    assert joblog.next_action(str(tmp_path)) == "resume"
