@@ -23,6 +23,7 @@ import brainsim
 from brainsim.engine.guards import inject_test_fault
 from brainsim.engine.signals import Interrupted, signal_watch
 from brainsim.io import checkpoint as files
+from brainsim.timesteps import steps_nearest
 
 REQUEST_CHECKPOINT = 1
 REQUEST_STOP = 2
@@ -60,7 +61,7 @@ class Checkpointer:
         self.written: list[str] = []
         self.write_seconds: list[float] = []
         dt = engine.dt
-        self.every_steps = (max(1, int(round(policy.every_ms / dt)))
+        self.every_steps = (max(1, steps_nearest(policy.every_ms, dt))
                             if policy.every_ms else None)
         self.next_bio_step = (engine.step // self.every_steps + 1) * self.every_steps \
             if self.every_steps else None

@@ -17,6 +17,7 @@ import numpy as np
 
 from cython_kernels import delivery, short_term, stdp
 from brainsim.network.build import LocalNetwork
+from brainsim.timesteps import steps_nearest
 
 
 class Engine:
@@ -59,7 +60,7 @@ class Engine:
         lo = self.comm.allreduce_min(min((e[0] for e in extents), default=2**62))
         hi = self.comm.allreduce_max(max((e[1] for e in extents), default=0))
         if hi == 0:
-            lo = hi = max(1, int(round(1.0 / self.dt)))
+            lo = hi = max(1, steps_nearest(1.0, self.dt))
         return int(lo), int(hi)
 
     def pending_input(self) -> np.ndarray:

@@ -15,9 +15,11 @@ from .model import Population, Positions, ResolvedModel, Simulation
 from .neuron_models import NEURON_MODELS
 from .quantities import read_quantity
 from .recording import read_recording
-from ..timesteps import is_on_grid, is_resolution
+from ..timesteps import is_on_grid, is_resolution, steps_rounded_up
 from .run_settings import read_run
 from .yaml_loader import unshare
+
+MAX_REFRACTORY_STEPS = 2 ** 31 - 2   # int32 counters; aeif_cond_exp adds 1
 
 TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation",
             "populations", "projections", "inputs", "recording", "output", "run")
@@ -45,7 +47,7 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
     read_parameters(ck, top)
     simulation = read_simulation(ck, top)
     scaling, compensation, raw_rates = read_scaling(ck, top)
-    pops = read_populations(ck, top, scaling.scale)
+    pops = read_populations(ck, top, scaling.scale, simulation.dt)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
     poisson, dcs, input_terms, spike_generators, noises = read_inputs(
@@ -147,7 +149,7 @@ def read_rates(ck: Checker, raw, pops: dict) -> dict:
     return {key: ck.number(raw, key, p, unit="Hz", minimum=0.0) for key in list(raw)}
 
 
-def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]:
+def read_populations(ck: Checker, top: dict, scale: float, dt: float) -> dict[str, PopInfo]:
     pops: dict[str, PopInfo] = {}
     items = ck.list_of(top, "populations", ())
     if not items:
@@ -167,6 +169,7 @@ def read_populations(ck: Checker, top: dict, scale: float) -> dict[str, PopInfo]
         size = max(1, round_half_even(size_full * scale))
         model = NEURON_MODELS[ck.string(m, "model", p, choices=NEURON_MODELS)]
         params = read_params(ck, m, p, model)
+        check_refractory_steps(ck, p, params, dt)
         initial = read_initial(ck, m, p, model, params)
         positions = read_positions(ck, m, p, size) if m.get("positions") is not None else None
         pops[name] = PopInfo(index=i, name=name, model=model, size_full=size_full, size=size,
@@ -231,6 +234,16 @@ def read_params(ck: Checker, m: dict, p: tuple, model) -> dict:
         culprit = next((k for k in keys if k in given), None)
         ck.fail(pp + (culprit,) if culprit else pp, found, expected)
     return params
+
+
+def check_refractory_steps(ck: Checker, p: tuple, params: dict, dt: float) -> None:
+    """Refuse a t_ref whose steps (rounded up, as NEST) overflow the kernels' int32
+    refractory counters (NEST's counters are wider; no model needs ~6.8 years)."""
+    t_ref = params.get("t_ref")
+    if t_ref is not None and steps_rounded_up(t_ref, dt) > MAX_REFRACTORY_STEPS:
+        ck.fail(p + ("params", "t_ref"), f"{fmt(t_ref)} ms",
+                f"at most {MAX_REFRACTORY_STEPS:,} steps = {fmt(MAX_REFRACTORY_STEPS * dt)} ms "
+                "(refractory counters are 32-bit)")
 
 
 def read_initial(ck: Checker, m: dict, p: tuple, model, params: dict) -> dict:
