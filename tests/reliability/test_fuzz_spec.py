@@ -1,5 +1,6 @@
 """Fuzz (issue 8): random mutations of the shipped models must either load or raise
-SpecError with a one-line message, never anything else (no KeyError, TypeError, ...).
+SpecError with a one-line message, never anything else (no KeyError, TypeError, ...),
+also for hostile values (issue 20: huge integers, control characters, deep nesting).
 
 Mutations: delete a key, change a value's type, numbers to NaN/inf/negative/zero/huge,
 rename a key, insert an unknown key, truncate a list, swap two list items (populations,
@@ -24,8 +25,21 @@ from brainsim.spec import SpecError, load_model  # noqa: E402
 
 SHIPPED = sorted(glob.glob(os.path.join(MODELS, "*.yaml")))
 DOCUMENTS = {os.path.basename(p): yaml.safe_load(open(p)) for p in SHIPPED}
-NUMBERS = [math.nan, math.inf, -math.inf, -1, -1.5, 0, 0.0, 1e300, 10**30, 2**64]
-OTHER_TYPES = ["text", [], {}, [1, 2], {"a": 1}, None, True]
+NUMBERS = [math.nan, math.inf, -math.inf, -1, -1.5, 0, 0.0, 1e300, 10**30, 2**64,
+           10**400, -(2**70), 65536.0, 1e7]
+
+
+def _nested(depth: int):
+    value = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# hostile values (issue 20): control characters, an expression nested 500 deep, a list
+# nested 100 deep, a long name, an HDF5 path
+OTHER_TYPES = ["text", [], {}, [1, 2], {"a": 1}, None, True, "E\x00\x1b[2J", "-" * 500 + "1",
+               _nested(100), "x" * 300, "a/b"]
 
 
 def _places(node, path=()):
