@@ -263,7 +263,11 @@ def read_output(ck: Checker, top: dict) -> str:
     raw = top.get("output")
     raw = {} if raw is None else raw
     ck.mapping(raw, ("output",), OUTPUT_KEYS)
-    return ck.string(raw, "directory", ("output",), default="")
+    directory = ck.string(raw, "directory", ("output",), default="")
+    if not directory.isprintable():      # a NUL makes every file call fail
+        ck.fail(("output", "directory"), describe(directory).replace(" (a string)", ""),
+                "a path of printable characters")
+    return directory
 
 
 def _canonical(value):
