@@ -214,7 +214,7 @@ def test_ctrl_c_in_other_commands_is_one_line():
 
 # --- closed pipes, permissions, the advice of exit 74 ---------------------------------------
 
-@pytest.mark.parametrize("args", [["info", PD14], ["validate", PD14], ["--help"]])
+@pytest.mark.parametrize("args", [["info", PD14], ["validate", PD14], ["models"], ["--help"]])
 def test_closed_stdout_exits_quietly(args):
     """Before: `brainsim info ... | head` gave status 74 'writing failed ... resume'."""
     read_end, write_end = os.pipe()
