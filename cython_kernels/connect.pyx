@@ -11,7 +11,7 @@ any set of targets generates the same synapses (docs/architecture.md §2.2-2.3):
   geometric skip over the source range (k counts the synapses made);
 - weight: stream WEIGHT, (c0=k, c1=redraw attempt, c2=target gid);
 - delay:  stream DELAY,  (c0=k, c1=redraw attempt, c2=target gid),
-  delay_steps = floor(delay_ms * (1 / dt) + 0.5), NEST's Time::delay_ms_to_steps
+  delay_steps = floor(delay_ms * steps_per_ms + 0.5), NEST's Time::delay_ms_to_steps
   (ld_round(ms * STEPS_PER_MS)); e.g. 0.15 ms at dt = 0.1 ms -> 2 steps, where
   floor(0.15 / 0.1 + 0.5) would give 1. It must lie in [1, 65535].
 
@@ -30,6 +30,12 @@ from cython_kernels.rng cimport (
     SOURCE, WEIGHT, DELAY, BERNOULLI, MULTINOMIAL, RNG_OK, philox4, stream_draw, word_a, uniform01,
     uniform_index, draw_distribution, draw_normal_pair, _copy_params, DIST_NORMAL,
 )
+
+cdef inline double nest_steps_per_ms(double dt) noexcept nogil:
+    """NEST's Range::STEPS_PER_MS (brainsim.timesteps.steps_per_ms): 1 / (tics per step /
+    1000 tics per ms); equal to 1 / dt for every dt that is a whole number of tics."""
+    return 1.0 / (floor(1000.0 * dt + 0.5) / 1000.0)
+
 
 _EMPTY_I64 = np.zeros(0, dtype=np.int64)
 _EMPTY_I64_W = np.zeros(0, dtype=np.int64)
@@ -297,7 +303,7 @@ def connect_projection(int mode, int rule, uint64_t seed, int projection_index,
     _copy_params(weight_params, sink.weight_params, "weight_params")
     _copy_params(delay_params, sink.delay_params, "delay_params")
     sink.dt = dt
-    sink.steps_per_ms = 1.0 / dt
+    sink.steps_per_ms = nest_steps_per_ms(dt)
     if mode == 0:
         sink.n_rows = source_counts_v.shape[0]
         sink.source_counts = &source_counts_v[0] if source_counts_v.shape[0] else NULL
@@ -467,7 +473,7 @@ cdef _make_sink(SynapseSink* sink, int mode, uint64_t seed, int projection_index
     _copy_params(weight_params, sink.weight_params, "weight_params")
     _copy_params(delay_params, sink.delay_params, "delay_params")
     sink.dt = dt
-    sink.steps_per_ms = 1.0 / dt
+    sink.steps_per_ms = nest_steps_per_ms(dt)
     if mode == 0:
         counts_v = source_counts
         keep.append(counts_v)
