@@ -253,10 +253,15 @@ class SpikeFile:
         start, stop = self.window_indices(population, t0_ms, t1_ms)
         _check_fits_in_memory(stop - start, f"{self.path}: /spikes/{population}")
         try:
-            return times[start:stop], ids[start:stop].astype(np.int64)
+            window_times, window_ids = times[start:stop], ids[start:stop]
         except OSError as err:
             raise AnalysisError(f"{self.path}: /spikes/{population} cannot be read ({err}); "
                                 "expected an intact spike file") from None
+        if window_ids.size and window_ids.dtype.kind == "u" \
+                and window_ids.max() > np.iinfo(np.int64).max:
+            raise AnalysisError(f"{self.path}: /spikes/{population}/node_ids holds "
+                                f"{int(window_ids.max())}; expected population-local ids")
+        return window_times, window_ids.astype(np.int64)
 
     def iter_window(self, population: str, t0_ms: float, t1_ms: float,
                     block: int = READ_BLOCK) -> Iterator[tuple[np.ndarray, np.ndarray]]:

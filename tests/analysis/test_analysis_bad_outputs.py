@@ -164,6 +164,12 @@ def _lengths_differ(d):
         f["spikes/E/node_ids"] = np.zeros(5, np.uint64)
 
 
+def _node_id_beyond_int64(d):
+    with h5py.File(d / "spikes.h5", "a") as f:
+        del f["spikes/E/node_ids"]
+        f["spikes/E/node_ids"] = np.full(500, 2 ** 63, np.uint64)
+
+
 def _spikes_directory(d):
     os.remove(d / "spikes.h5")
     os.mkdir(d / "spikes.h5")
@@ -206,6 +212,7 @@ def _name_mathtext(d):
     (_no_datasets, "/spikes/E/timestamps: missing or not a 1-D float dataset"),
     (_string_times, "/spikes/E/timestamps: missing or not a 1-D float dataset"),
     (_lengths_differ, "500 timestamps but 5 node_ids"),
+    (_node_id_beyond_int64, "node_ids holds 9223372036854775808; expected population-local"),
     (_spikes_directory, "spikes.h5: a directory"),
     (_run_json_fifo, "run.json: not a regular file"),
     (_run_json_list, "run.json: a JSON list; expected an object"),
