@@ -147,3 +147,12 @@ def test_memory_guard_refuses_population_activity_over_a_huge_t_sim(tmp_path, mo
     refused([BASE, "--set", "simulation.t_sim=1e12", "--set",
              "recording.population_activity.bin=0.1"], tmp_path,
             "population activity takes")
+
+
+def test_population_names_differing_only_by_case_are_distinct():
+    """HDF5 groups (/spikes/<population>) and SONATA names are case-sensitive and no file
+    is named after a population, so E and e may coexist."""
+    from brainsim.spec import load_model
+    model = load_model(BASE, None, ["populations[1].name=e", "projections[0].target=e",
+                                    "projections[1].source=e"])
+    assert [p.name for p in model.populations] == ["E", "e"]
