@@ -12,7 +12,8 @@ brainsim's tests compare against the committed JSON and do NOT need NEST. To reg
 
 Per case: the inputs, parameters, the stdp weight after every `chunk_ms` of simulation
 (``weights``), and the spike stamps (ms) of pre and post. Resolution 0.1 ms, one thread.
-A case may give its own ``pre_times`` / ``post_times`` (repeated times: multiplicity).
+A case may give its own ``pre_times`` / ``post_times`` (repeated times: multiplicity), or a
+``pre_model`` with ``pre_params`` in place of the parrot, driven with ``pre_drive_weight``.
 """
 import argparse
 import json
@@ -57,6 +58,16 @@ CASES = {
         stdp={"weight": 3.0, "delay": 1.2, "tau_plus": 14.0, "lambda": 0.03, "alpha": 0.8,
               "mu_plus": 0.5, "mu_minus": 0.7, "Wmax": 10.0},
         pre_times=PRE_TIMES_MULTIPLE, post_times=POST_TIMES_MULTIPLE),
+    # the presynaptic neuron is an aeif_cond_exp with t_ref = 0 that answers each input
+    # spike with a burst, several spikes in one step (each its own event in NEST); the
+    # bursts end long before a chunk ends
+    "aeif_tref0_pre": dict(
+        pre_model="aeif_cond_exp", pre_params={"t_ref": 0.0, "a": 0.0, "b": 0.0,
+                                               "V_peak": -20.0},
+        pre_drive_weight=20000.0,
+        pre_times=[10.0, 22.0, 41.5, 60.0, 80.2, 100.0, 130.0, 160.0, 201.5, 230.0],
+        post_model="iaf_psc_exp", post_params={}, drive_weight=100000.0,
+        stdp={"weight": 50.0, "delay": 1.0}),
 }
 T_SIM = 250.0
 CHUNK = 5.0
@@ -66,13 +77,14 @@ def run(case):
     nest.ResetKernel()
     nest.set_verbosity("M_ERROR")
     nest.SetKernelStatus({"resolution": DT, "local_num_threads": 1, "print_time": False})
-    sg_pre = nest.Create("spike_generator",
-                         params={"spike_times": case.get("pre_times", PRE_TIMES)})
     sg_post = nest.Create("spike_generator",
                           params={"spike_times": case.get("post_times", POST_TIMES)})
-    pre = nest.Create("parrot_neuron")
+    pre = nest.Create(case.get("pre_model", "parrot_neuron"), params=case.get("pre_params", {}))
+    sg_pre = nest.Create("spike_generator",
+                         params={"spike_times": case.get("pre_times", PRE_TIMES)})
+    nest.Connect(sg_pre, pre, syn_spec={"weight": case.get("pre_drive_weight", 1.0),
+                                        "delay": 1.0})
     post = nest.Create(case["post_model"], params=case["post_params"])
-    nest.Connect(sg_pre, pre, syn_spec={"weight": 1.0, "delay": 1.0})
     nest.Connect(sg_post, post, syn_spec={"weight": case["drive_weight"], "delay": 1.0})
     nest.Connect(pre, post, syn_spec={"synapse_model": "stdp_synapse", **case["stdp"]})
     rec_pre, rec_post = nest.Create("spike_recorder"), nest.Create("spike_recorder")

@@ -5,7 +5,9 @@ tests/reference/make_nest_stdp_reference.py (spike_generator -> parrot_neuron -s
 post neuron, the post neuron driven by its own spike_generator). brainsim runs the same
 network in-process and reads the plastic weight between chunks. The *multiplicity* cases
 repeat spike times: NEST unrolls a spike of multiplicity n into n events (n weight updates,
-n post spikes archived by a parrot target).
+n post spikes archived by a parrot target); *aeif_tref0_pre*: the presynaptic neuron is an
+aeif_cond_exp with t_ref = 0 that answers each input spike with a burst, several spikes in
+one step.
 """
 from __future__ import annotations
 
@@ -32,20 +34,22 @@ with open(os.path.join(REPO, "tests", "reference", "nest_stdp_reference.json")) 
 def model_document(case: dict) -> dict:
     stdp = dict(case["stdp"])
     weight, delay = stdp.pop("weight"), stdp.pop("delay")
+    pre = {"name": "pre", "size": 1, "model": case.get("pre_model", "parrot_neuron")}
+    inputs = [{"type": "spike_generator", "target": "post", "weight": case["drive_weight"],
+               "delay": 1.0, "spike_times": case.get("post_times", REFERENCE["post_times"])}]
+    if "pre_model" in case:
+        pre["params"] = case["pre_params"]
+    inputs.insert(0, {"type": "spike_generator", "target": "pre",
+                      "weight": case.get("pre_drive_weight", 1.0), "delay": 1.0,
+                      "spike_times": case.get("pre_times", REFERENCE["pre_times"])})
     return {"name": "nest_stdp", "simulation": {"dt": REFERENCE["dt"],
                                                 "t_sim": REFERENCE["t_sim_ms"], "seed": 1},
-            "populations": [{"name": "pre", "size": 1, "model": "parrot_neuron"},
-                            {"name": "post", "size": 1, "model": case["post_model"],
-                             "params": case["post_params"]}],
+            "populations": [pre, {"name": "post", "size": 1, "model": case["post_model"],
+                                  "params": case["post_params"]}],
             "projections": [{"source": "pre", "target": "post", "rule": "one_to_one",
                              "synapse": {"model": "stdp_synapse", "weight": weight,
                                          "delay": delay, "params": stdp}}],
-            "inputs": [{"type": "spike_generator", "target": "pre", "weight": 1.0,
-                        "delay": 1.0,
-                        "spike_times": case.get("pre_times", REFERENCE["pre_times"])},
-                       {"type": "spike_generator", "target": "post",
-                        "weight": case["drive_weight"], "delay": 1.0,
-                        "spike_times": case.get("post_times", REFERENCE["post_times"])}]}
+            "inputs": inputs}
 
 
 @pytest.mark.parametrize("name", sorted(REFERENCE["cases"]))
