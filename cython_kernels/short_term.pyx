@@ -21,8 +21,9 @@ def deliver_tsodyks(const uint64_t[::1] spike_keys, int64_t n_spikes, int64_t ep
     from the same values), so it is kept once per source and updated once per key: a spike
     of multiplicity n (n equal keys) updates it n times and delivers n times, as NEST
     unrolls the multiplicity for plastic synapses; each synapse delivers weight * factor
-    (tsodyks: u x after the jump; tsodyks2: x u after the update). The weights are not changed. unit_events=1: the targets ignore weights
-    (NEST's parrot_neuron), each spike adds 1.0."""
+    (tsodyks: u x after the jump; tsodyks2: x u after the update). The weights are not
+    changed. unit_events=1: the targets ignore weights (NEST's parrot_neuron), each spike
+    adds 1.0."""
     cdef int64_t ring_len = ring.shape[0]
     cdef int64_t n_src = x.shape[0]
     cdef int64_t k, syn, gid, s, t, lag, base, slot

@@ -54,7 +54,8 @@ def _alpha_segment_params(p: dict, dt: float) -> list[float]:
 def _cond_segment_params(p: dict, dt: float) -> list[float]:
     """iaf_cond_exp constants (IafCondExpParam order); potentials absolute (mV)."""
     return [p["V_th"], p["V_reset"], p["E_ex"], p["E_in"], p["E_L"], p["g_L"], p["C_m"],
-            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"], float(steps_rounded_up(p["t_ref"], dt)), dt]
+            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"],
+            float(steps_rounded_up(p["t_ref"], dt)), dt]
 
 
 def _cond_alpha_segment_params(p: dict, dt: float) -> list[float]:
@@ -70,7 +71,8 @@ def _aeif_segment_params(p: dict, dt: float) -> list[float]:
     v_spike = p["V_peak"] if p["Delta_T"] > 0 else p["V_th"]
     return [p["V_peak"], v_spike, p["V_reset"], p["V_th"], p["E_ex"], p["E_in"], p["E_L"],
             p["g_L"], p["C_m"], p["Delta_T"], p["tau_w"], p["a"], p["b"], p["tau_syn_ex"],
-            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"], float(steps_rounded_up(p["t_ref"], dt)), dt]
+            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"],
+            float(steps_rounded_up(p["t_ref"], dt)), dt]
 
 
 def _izhikevich_segment_params(p: dict, dt: float) -> list[float]:

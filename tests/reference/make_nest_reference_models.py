@@ -16,7 +16,8 @@ one_to_one static_synapse, weight in the target's unit, delay in ms), optional
 sample at t = V_m after the update of step t/dt - 1) and ``V_m_end`` (V_m at T) per
 neuron with a membrane. ``unconnected_spike_counts``: the same neurons without
 connections (shows that the target's spikes are caused by its input). Resolution
-``resolution_ms`` (0.1 ms unless a case says otherwise), one thread. See NOTES.md for NEST's timing rules.
+``resolution_ms`` (0.1 ms unless a case says otherwise), one thread. See NOTES.md for
+NEST's timing rules.
 """
 import argparse
 import json
