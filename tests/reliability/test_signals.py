@@ -101,6 +101,39 @@ def test_stop_signal_before_mpi_starts_exits_75_with_nothing_written(tmp_path, r
     run(args)                                   # what the chained job does: run again
 
 
+@needs_mpiexec
+def test_stop_signal_during_a_checkpoint_write_stops_after_it(tmp_path):
+    """SIGTERM while a periodic checkpoint is written: that checkpoint completes, the run
+    checkpoints again at the next epoch boundary and stops with 75; resume finishes it."""
+    outdir = str(tmp_path / "out")
+    args = ["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=300",
+            "--checkpoint-every", "100"]
+    process = start(args, 2, tmp_path, pause_at="checkpoint", pause_s=1)
+    process.send_signal(signal.SIGTERM)
+    status, stdout, stderr = finish(process)
+    assert status == EXIT_CHECKPOINTED, stdout + stderr
+    names = sorted(os.listdir(os.path.join(outdir, "checkpoints")))
+    assert names[0] == "ckpt_000000001000" and len(names) == 2, names
+    run(["resume", outdir, "--no-progress"], ranks=2)
+    reference = str(tmp_path / "reference")
+    run(["run", MODEL, "-o", reference, "--no-progress", "--set", "simulation.t_sim=300"])
+    assert spike_bytes(outdir) == spike_bytes(reference)
+
+
+def test_stop_signal_before_a_resume_starts(tmp_path):
+    """A resume stopped before it touched anything: status 75, the checkpoint as it was."""
+    outdir = str(tmp_path / "out")
+    run(["run", MODEL, "-o", outdir, "--no-progress", "--set", "simulation.t_sim=50",
+         "--checkpoint-at-end"])
+    process = start(["resume", outdir, "--no-progress", "--set", "simulation.t_sim=100"],
+                    None, tmp_path, pause_at="start")
+    process.send_signal(signal.SIGUSR1)
+    status, stdout, stderr = finish(process)
+    assert status == EXIT_CHECKPOINTED, stdout + stderr
+    assert f"nothing was written; continue with: brainsim resume {outdir}" in stdout
+    run(["resume", outdir, "--no-progress", "--set", "simulation.t_sim=100"])
+
+
 def test_signal_handlers_survive_mpi_init():
     """MPI_Init replaces the SIGUSR1 handler (MPICH/libfabric); make_comm puts ours back and
     lets a signal that arrived during start-up through."""
