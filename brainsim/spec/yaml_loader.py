@@ -6,9 +6,10 @@ change the others), together with a map from YAML path to 1-based line number.
 
 Hostile input is refused with one line before it can exhaust memory, time or the stack:
 a file that is not a regular file (a FIFO would block, /dev/zero never ends), more than
-MAX_FILE_BYTES, nesting deeper than MAX_DEPTH (PyYAML's composer recurses per level),
-integer literals longer than MAX_INTEGER_DIGITS, and aliases whose expansion would add more
-than MAX_ALIAS_NODES nodes (nested aliases grow exponentially: "billion laughs").
+MAX_FILE_BYTES, more than MAX_NODES values, nesting deeper than MAX_DEPTH (PyYAML's
+composer recurses per level), integer literals longer than MAX_INTEGER_DIGITS, and aliases
+whose expansion would add more than MAX_ALIAS_NODES nodes (nested aliases grow
+exponentially: "billion laughs").
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from .errors import SpecError
 MAX_DEPTH = 64
 MAX_FILE_BYTES = 16 << 20          # a model or config; bulk data belongs in SONATA files
 MAX_INTEGER_DIGITS = 1000
+MAX_NODES = 2_000_000              # composed nodes (PyYAML keeps ~0.5 kB per node)
 MAX_ALIAS_NODES = 200_000          # nodes that expanding aliases may add to a document
 
 
@@ -46,16 +48,24 @@ class StrictLoader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent, index):
-        # Bounded here, before PyYAML's recursive composer can hit Python's recursion limit.
+        # Bounded here, before PyYAML's recursive composer can hit Python's recursion limit
+        # or a flow list of millions of numbers fills memory with nodes.
         self._depth += 1
+        self._nodes += 1
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise _Refused(f"nesting deeper than {MAX_DEPTH} levels; expected a document of "
                                f"at most {MAX_DEPTH} nested lists and mappings",
                                mark.line + 1)
+            if self._nodes > MAX_NODES:
+                mark = self.peek_event().start_mark
+                raise _Refused(f"more than {MAX_NODES:,} values; expected a smaller document "
+                               "(bulk data such as spike times belongs in a file: "
+                               "spike_generator `file`, SONATA edges)", mark.line + 1)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -156,3 +156,13 @@ def test_population_names_differing_only_by_case_are_distinct():
     model = load_model(BASE, None, ["populations[1].name=e", "projections[0].target=e",
                                     "projections[1].source=e"])
     assert [p.name for p in model.populations] == ["E", "e"]
+
+
+def test_documents_of_too_many_values_are_refused_while_parsing(tmp_path, monkeypatch):
+    from brainsim.spec import SpecError, load_model
+    from brainsim.spec import yaml_loader
+    flat = tmp_path / "flat.yaml"
+    flat.write_text("name: t\nx: [" + "1, " * 2000 + "1]\n")
+    monkeypatch.setattr(yaml_loader, "MAX_NODES", 1000)
+    with pytest.raises(SpecError, match=r"flat.yaml:2: more than 1,000 values"):
+        load_model(str(flat))
