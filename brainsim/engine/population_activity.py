@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainsim.network.inputs import ms_to_steps
+from brainsim.timesteps import steps_on_grid
 
 FIXED_POINT = 1e9          # V_m units per mV in the exact sums
 
@@ -25,10 +25,11 @@ class PopulationActivity:
         self.network = network
         self.names = [p.name for p in model.populations]
         self.sizes = np.array([p.size for p in model.populations], dtype=np.int64)
-        stop_step = ms_to_steps(sim.t_sim, sim.dt)
+        stop_step = steps_on_grid(sim.t_sim, sim.dt)
         self.dt = sim.dt
-        self.bin_steps = ms_to_steps(recording.activity_bin, sim.dt) if recording.activity_bin else 0
-        self.mean_steps = (ms_to_steps(recording.mean_V_m_interval, sim.dt)
+        self.bin_steps = (steps_on_grid(recording.activity_bin, sim.dt)
+                          if recording.activity_bin else 0)
+        self.mean_steps = (steps_on_grid(recording.mean_V_m_interval, sim.dt)
                            if recording.mean_V_m_interval else 0)
         num_pops = len(self.names)
         rank0 = comm.rank == 0

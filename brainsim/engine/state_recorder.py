@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from brainsim.network.inputs import ms_to_steps
+from brainsim.timesteps import steps_on_grid
 
 FLUSH_FRAMES = 256
 
@@ -61,8 +61,9 @@ class StateSampler:
             local_gids = network.local_gids
             mine = np.isin(gids, local_gids)
             local_index = np.searchsorted(local_gids, gids[mine])
-            interval_steps = max(1, ms_to_steps(recording.interval, dt))
-            stop = ms_to_steps(recording.stop, dt) if math.isfinite(recording.stop) \
+            # interval, start and stop are grid times (checked at load, as NEST's multimeter)
+            interval_steps = max(1, steps_on_grid(recording.interval, dt))
+            stop = steps_on_grid(recording.stop, dt) if math.isfinite(recording.stop) \
                 else np.iinfo(np.int64).max
             for variable in recording.variables:
                 shift = pop.params.get("E_L", 0.0) if variable == "V_m" else 0.0
@@ -70,7 +71,7 @@ class StateSampler:
                     recording.population, variable, node_ids, local_index,
                     np.flatnonzero(mine), np.full(local_index.shape[0], shift),
                     interval_steps,
-                    _first_sample_step(interval_steps, ms_to_steps(recording.start, dt)),
+                    _first_sample_step(interval_steps, steps_on_grid(recording.start, dt)),
                     stop, []))
 
     def layouts(self, dt: float) -> dict[str, dict]:
