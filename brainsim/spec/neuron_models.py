@@ -35,6 +35,8 @@ class NeuronModel:
         (NEST's parrot_neuron); the build stores weight 1 for the static synapses and inputs
         onto such a population, and plastic synapses onto it deliver 1 per spike while their
         weights learn as NEST's do.
+    archives_spikes: the model keeps NEST's ArchivingNode history of its own spikes (with
+        tau_minus, ms), so STDP synapses (stdp_synapse, stdp_pl_synapse_hom) may target it.
     """
     name: str
     weight_unit: str
@@ -48,6 +50,7 @@ class NeuronModel:
     psp_conversion: Callable | None = field(default=None, repr=False)
     charge: Callable | None = field(default=None, repr=False)
     ignores_weight: bool = False
+    archives_spikes: bool = False
 
     @property
     def weight_units(self) -> tuple:
@@ -132,6 +135,7 @@ def _cond_charge(alpha: bool):
 
 IAF_PSC_EXP = NeuronModel(
     name="iaf_psc_exp",
+    archives_spikes=True,
     weight_unit="pA",
     defaults={"C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,
               "t_ref": 2.0, "E_L": -70.0, "V_reset": -70.0, "V_th": -55.0, "I_e": 0.0,
@@ -148,6 +152,7 @@ IAF_PSC_EXP = NeuronModel(
 
 IAF_PSC_DELTA = NeuronModel(
     name="iaf_psc_delta",
+    archives_spikes=True,
     weight_unit="mV",
     defaults={"C_m": 250.0, "tau_m": 10.0, "t_ref": 2.0, "E_L": -70.0, "V_reset": -70.0,
               "V_th": -55.0, "V_min": -math.inf, "I_e": 0.0, "refractory_input": False,
@@ -165,6 +170,7 @@ IAF_PSC_DELTA = NeuronModel(
 
 IAF_PSC_ALPHA = NeuronModel(
     name="iaf_psc_alpha",
+    archives_spikes=True,
     weight_unit="pA",
     defaults={"C_m": 250.0, "tau_m": 10.0, "tau_syn_ex": 2.0, "tau_syn_in": 2.0,
               "t_ref": 2.0, "E_L": -70.0, "V_reset": -70.0, "V_th": -55.0,
@@ -282,6 +288,7 @@ PARROT_NEURON = NeuronModel(
     initial_values={},
     charge=lambda p, w: 0.0,
     ignores_weight=True,
+    archives_spikes=True,
 )
 
 NEURON_MODELS: dict[str, NeuronModel] = {
