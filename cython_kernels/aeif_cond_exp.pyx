@@ -34,6 +34,21 @@ from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, evolve_apply
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum AeifCondExpParam, aeif_cond_exp.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(AEIF_NUM_PARAMS, V_peak=AEIF_V_PEAK, V_spike=AEIF_V_SPIKE,
+                                   V_reset=AEIF_V_RESET, V_th=AEIF_V_TH, E_ex=AEIF_E_EX,
+                                   E_in=AEIF_E_IN, E_L=AEIF_E_L, g_L=AEIF_G_L, C_m=AEIF_C_M,
+                                   Delta_T=AEIF_DELTA_T, tau_w=AEIF_TAU_W, a=AEIF_A, b=AEIF_B,
+                                   tau_syn_ex=AEIF_TAU_SYN_EX, tau_syn_in=AEIF_TAU_SYN_IN,
+                                   I_e=AEIF_I_E, gsl_error_tol=AEIF_GSL_ERROR_TOL,
+                                   refractory_counts=AEIF_REFRACTORY_COUNTS, h=AEIF_H)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "g_ex", "g_in", "w", "i_0", "refractory", "ode_h")
+
 
 cdef void rhs(const double* y, double* f, const OdeArgs* a) noexcept nogil:
     """NEST aeif_cond_exp_dynamics; y = V, g_ex, g_in, w."""

@@ -27,6 +27,21 @@ from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, integrate_dt
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IafCondAlphaParam, iaf_cond_alpha.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(CALPHA_NUM_PARAMS, V_th=CALPHA_V_TH, V_reset=CALPHA_V_RESET,
+                                   E_ex=CALPHA_E_EX, E_in=CALPHA_E_IN, E_L=CALPHA_E_L,
+                                   g_L=CALPHA_G_L, C_m=CALPHA_C_M,
+                                   tau_syn_ex=CALPHA_TAU_SYN_EX, tau_syn_in=CALPHA_TAU_SYN_IN,
+                                   I_e=CALPHA_I_E, refractory_counts=CALPHA_REFRACTORY_COUNTS,
+                                   h=CALPHA_H, psc_init_ex=CALPHA_PSC_INIT_EX,
+                                   psc_init_in=CALPHA_PSC_INIT_IN)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "g_ex", "dg_ex", "g_in", "dg_in", "i_0", "refractory", "ode_h")
+
 
 cdef void rhs(const double* y, double* f, const OdeArgs* a) noexcept nogil:
     """NEST iaf_cond_alpha_dynamics; y = V, dg_ex, g_ex, dg_in, g_in."""

@@ -27,6 +27,19 @@ from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 from cython_kernels.rkf45 cimport OdeArgs, integrate_dt
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IafCondExpParam, iaf_cond_exp.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(CEXP_NUM_PARAMS, V_th=CEXP_V_TH, V_reset=CEXP_V_RESET,
+                                   E_ex=CEXP_E_EX, E_in=CEXP_E_IN, E_L=CEXP_E_L, g_L=CEXP_G_L,
+                                   C_m=CEXP_C_M, tau_syn_ex=CEXP_TAU_SYN_EX,
+                                   tau_syn_in=CEXP_TAU_SYN_IN, I_e=CEXP_I_E,
+                                   refractory_counts=CEXP_REFRACTORY_COUNTS, h=CEXP_H)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "g_ex", "g_in", "i_0", "refractory", "ode_h")
+
 
 cdef void rhs(const double* y, double* f, const OdeArgs* a) noexcept nogil:
     """NEST iaf_cond_exp_dynamics."""

@@ -28,6 +28,22 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IafPscAlphaParam, iaf_psc_alpha.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(ALPHA_NUM_PARAMS, P11ex=ALPHA_P11EX, P11in=ALPHA_P11IN,
+                                   P21ex=ALPHA_P21EX, P21in=ALPHA_P21IN, P30=ALPHA_P30,
+                                   P31ex=ALPHA_P31EX, P32ex=ALPHA_P32EX, P31in=ALPHA_P31IN,
+                                   P32in=ALPHA_P32IN, expm1_tau_m=ALPHA_EXPM1_TAU_M,
+                                   epsc_init=ALPHA_EPSC_INIT, ipsc_init=ALPHA_IPSC_INIT,
+                                   I_e=ALPHA_I_E, theta=ALPHA_THETA, V_reset=ALPHA_V_RESET,
+                                   lower_bound=ALPHA_LOWER_BOUND,
+                                   refractory_counts=ALPHA_REFRACTORY_COUNTS)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "i_syn_ex", "di_syn_ex", "i_syn_in", "di_syn_in", "i_0", "refractory")
+
 
 cdef void update_core(
         const int64_t[:] seg_begin,          # IN  [begin, end) local index range per segment
@@ -130,7 +146,7 @@ def update(const int64_t[:] seg_begin not None, const int64_t[:] seg_end not Non
            uint64_t[::1] spike_keys not None, i_ext=None):
     """Advance all iaf_psc_alpha neurons of this rank by ``n_steps`` steps from ``first_step``.
 
-    seg_params columns: see IafPscAlphaParam in iaf_psc_alpha.pxd (``segment_params``
+    seg_params columns: see IafPscAlphaParam in iaf_psc_alpha.pxd (``segment_constants``
     computes them). State: V_m (mV rel. E_L), i_syn_ex, i_syn_in (pA), di_syn_ex, di_syn_in
     (pA/ms), i_0 (pA), refractory (int32 steps). ``ring`` is (ring_len, n_local, 2) in pA;
     Poisson weights in pA. Plan, i_ext and spikes as in iaf_psc_exp.update.
@@ -182,12 +198,12 @@ def propagators_alpha(double tau_syn, double tau_m, double c_m, double h):
     return (P31, P32)
 
 
-def segment_params(double h, double tau_m, double C_m, double tau_syn_ex, double tau_syn_in,
-                   double I_e, double theta, double V_reset, double lower_bound,
-                   int64_t refractory_counts):
-    """The seg_params row (IafPscAlphaParam order) as NEST's iaf_psc_alpha::pre_run_hook
-    computes it: h, tau_* in ms, C_m pF, I_e pA, theta / V_reset / lower_bound in mV
-    relative to E_L, refractory_counts in steps."""
+def segment_constants(double h, double tau_m, double C_m, double tau_syn_ex,
+                      double tau_syn_in, double I_e, double theta, double V_reset,
+                      double lower_bound, int64_t refractory_counts):
+    """The seg_params constants by column name (SEGMENT_COLUMNS) as NEST's
+    iaf_psc_alpha::pre_run_hook computes them: h, tau_* in ms, C_m pF, I_e pA, theta /
+    V_reset / lower_bound in mV relative to E_L, refractory_counts in steps."""
     if not (h > 0 and tau_m > 0 and C_m > 0 and tau_syn_ex > 0 and tau_syn_in > 0):
         raise ValueError(f"h, tau_m, tau_syn_ex, tau_syn_in [ms] and C_m [pF] must be "
                          f"positive, got {h}, {tau_m}, {tau_syn_ex}, {tau_syn_in}, {C_m}")
@@ -198,6 +214,9 @@ def segment_params(double h, double tau_m, double C_m, double tau_syn_ex, double
     P31ex, P32ex = propagators_alpha(tau_syn_ex, tau_m, C_m, h)
     P31in, P32in = propagators_alpha(tau_syn_in, tau_m, C_m, h)
     cdef double e = 2.718281828459045
-    return [P11ex, P11in, h * P11ex, h * P11in, P30, P31ex, P32ex, P31in, P32in, expm1_tau_m,
-            1.0 * e / tau_syn_ex, 1.0 * e / tau_syn_in, I_e, theta, V_reset, lower_bound,
-            float(refractory_counts)]
+    return {"P11ex": P11ex, "P11in": P11in, "P21ex": h * P11ex, "P21in": h * P11in,
+            "P30": P30, "P31ex": P31ex, "P32ex": P32ex, "P31in": P31in, "P32in": P32in,
+            "expm1_tau_m": expm1_tau_m, "epsc_init": 1.0 * e / tau_syn_ex,
+            "ipsc_init": 1.0 * e / tau_syn_in, "I_e": I_e, "theta": theta,
+            "V_reset": V_reset, "lower_bound": lower_bound,
+            "refractory_counts": float(refractory_counts)}

@@ -26,6 +26,20 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block_summed
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IafPscDeltaParam, iaf_psc_delta.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(DELTA_NUM_PARAMS, P33=DELTA_P33, P30=DELTA_P30,
+                                   I_e=DELTA_I_E, theta=DELTA_THETA, V_reset=DELTA_V_RESET,
+                                   V_min=DELTA_V_MIN,
+                                   refractory_counts=DELTA_REFRACTORY_COUNTS,
+                                   refractory_input=DELTA_REFRACTORY_INPUT, tau_m=DELTA_TAU_M,
+                                   h=DELTA_H)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "i_0", "refractory", "refr_spikes_buffer")
+
 
 cdef void update_core(
         const int64_t[:] seg_begin,          # IN  [begin, end) local index range per segment

@@ -26,6 +26,19 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IafPscExpParam, iaf_psc_exp.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(EXP_NUM_PARAMS, P22=EXP_P22, P21ex=EXP_P21EX,
+                                   P21in=EXP_P21IN, P20=EXP_P20, P11ex=EXP_P11EX,
+                                   P11in=EXP_P11IN, I_e=EXP_I_E, theta=EXP_THETA,
+                                   V_reset=EXP_V_RESET,
+                                   refractory_counts=EXP_REFRACTORY_COUNTS)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "i_syn_ex", "i_syn_in", "i_0", "refractory")
+
 
 cdef void update_core(
         const int64_t[:] seg_begin,          # IN  [begin, end) local index range per segment

@@ -25,6 +25,17 @@ from libc.stdint cimport int32_t, int64_t, uint64_t
 from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name, in column order (enum IzhikevichParam, izhikevich.pxd):
+# the network packs each segment's constants by name (network/neurons.bind_kernel).
+SEGMENT_COLUMNS = columns_in_order(IZH_NUM_PARAMS, a=IZH_A, b=IZH_B, c=IZH_C, d=IZH_D,
+                                   I_e=IZH_I_E, V_th=IZH_V_TH, V_min=IZH_V_MIN,
+                                   consistent_integration=IZH_CONSISTENT, h=IZH_H)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ("V_m", "U_m", "i_0")
+
 
 cdef void update_core(
         const int64_t[:] seg_begin, const int64_t[:] seg_end,

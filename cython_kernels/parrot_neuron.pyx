@@ -16,6 +16,14 @@ from libc.stdint cimport int64_t, uint64_t
 from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike
 from cython_kernels.block_input cimport gather_block
 
+from cython_kernels.columns import columns_in_order
+
+# seg_params columns by name: none, a parrot has no per-segment constants.
+SEGMENT_COLUMNS = columns_in_order(PARROT_NUM_PARAMS)
+# The state arrays `update` takes after seg_params, in its argument order (checked
+# against its signature when the network binds the kernel).
+STATE_ARGUMENTS = ()
+
 
 cdef void update_core(
         const int64_t[:] seg_begin, const int64_t[:] seg_end,

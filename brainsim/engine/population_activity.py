@@ -44,7 +44,9 @@ class PopulationActivity:
         present = np.unique(populations)
         self._present = present.astype(np.int64)
         self._starts = np.searchsorted(populations, present).astype(np.int64)
-        e_l = np.array([p.params.get("E_L", 0.0) for p in model.populations])
+        # what makes the stored V_m absolute (E_L where the model keeps V_m relative to it)
+        e_l = np.array([model.neuron_model_of(p).stored_offset("V_m", p.params)
+                        for p in model.populations])
         self._e_l_local = e_l[populations] if populations.size else np.zeros(0)
 
     @property

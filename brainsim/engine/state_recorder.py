@@ -66,7 +66,8 @@ class StateSampler:
             stop = steps_on_grid(recording.stop, dt) if math.isfinite(recording.stop) \
                 else np.iinfo(np.int64).max
             for variable in recording.variables:
-                shift = pop.params.get("E_L", 0.0) if variable == "V_m" else 0.0
+                # the stored value plus the declared offset (E_L for V_m) is NEST's value
+                shift = model.neuron_model_of(pop).stored_offset(variable, pop.params)
                 self.probes.append(Probe(
                     recording.population, variable, node_ids, local_index,
                     np.flatnonzero(mine), np.full(local_index.shape[0], shift),

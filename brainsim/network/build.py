@@ -18,18 +18,14 @@ import numpy as np
 from cython_kernels import connect, rng
 from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, ignores_weight,
                                      noise_currents, poisson_table)
-from brainsim.network.neurons import COMMON_STATE, KERNEL_MODELS, NeuronGroup
+from brainsim.network.neurons import NeuronGroup, kernel_model, state_layout
 from brainsim.network.partition import Partition
 from brainsim.network.spatial import all_positions
 from brainsim.spec.model import Distribution, ResolvedModel
-from brainsim.spec.neuron_models import NEURON_MODELS
 
 RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli": 1,
               "one_to_one": 2, "all_to_all": 3}
 DISTRIBUTION_CODES = {"constant": 0, "normal": 1, "uniform": 2, "lognormal": 3}
-# Fixed stream item per initialisable variable, so adding one never changes another's draws.
-INIT_STREAM_ITEMS = {"V_m": 0, "i_syn_ex": 1, "i_syn_in": 2, "i_0": 3, "refr_spikes_buffer": 4,
-                     "g_ex": 5, "g_in": 6, "w": 7, "U_m": 8}
 WEIGHT_CHUNK = 1 << 20   # synapses per vectorised step when weights onto parrots are reset
 
 
@@ -261,20 +257,23 @@ def _unit_weights_onto_parrots(model: ResolvedModel, partition: Partition, rank:
 
 def _initial_state(model: ResolvedModel, local_gids: np.ndarray, population_of_local,
                    num_state: dict[str, np.ndarray]) -> None:
-    """Draw each population's initial values per gid (INIT stream, item = variable index)."""
+    """Draw each population's initial values per gid (INIT stream, item = the variable's
+    declared init_stream_item), stored as the model declares (V_m relative to E_L)."""
     seed = model.simulation.seed
     for pop in model.populations:
         mask = population_of_local == pop.index
         if not mask.any():
             continue
         gids = local_gids[mask]
-        e_l = pop.params.get("E_L", 0.0)
+        declaration = model.neuron_model_of(pop)
         for variable, dist in pop.initial.items():
+            declared = declaration.state_variable(variable)
             code, params = distribution_args(dist)
-            values = rng.draw_distribution_array(seed, rng.INIT, INIT_STREAM_ITEMS[variable],
+            values = rng.draw_distribution_array(seed, rng.INIT, declared.init_stream_item,
                                                  gids, code, params)
-            # Potentials are kept relative to E_L, as NEST does internally.
-            num_state[variable][mask] = values - e_l if variable == "V_m" else values
+            if declared.relative_to is not None:
+                values = values - declaration.stored_offset(variable, pop.params)
+            num_state[variable][mask] = values
 
 
 def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
@@ -282,7 +281,7 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
     dt = model.simulation.dt
     groups = []
     for model_name in sorted({p.model for p in model.populations}):
-        kernel_model = KERNEL_MODELS[model_name]
+        bound = kernel_model(model.neuron_models[model_name])
         pops = [p for p in model.populations if p.model == model_name]
         begin, end, params, segment_of = [], [], [], {}
         for pop in pops:
@@ -291,9 +290,9 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
             segment_of[pop.index] = len(begin)
             begin.append(first)
             end.append(first + int(local.size))
-            params.append(kernel_model.segment_params(dict(pop.params), dt))
+            params.append(bound.segment_params(dict(pop.params), dt))
         groups.append(NeuronGroup(
-            model=kernel_model, populations=[p.index for p in pops],
+            model=bound, populations=[p.index for p in pops],
             seg_begin=np.array(begin, dtype=np.int64), seg_end=np.array(end, dtype=np.int64),
             seg_params=np.ascontiguousarray(params, dtype=np.float64),
             poisson=_poisson_table(model, model_name, segment_of),
@@ -305,7 +304,7 @@ def _poisson_table(model: ResolvedModel, model_name: str, segment_of: dict):
     """The Poisson inputs of one model group; weight 1 (each spike one event) when the
     model ignores weights (NEST's parrot_neuron)."""
     table = poisson_table(model.poisson_inputs, segment_of, model.simulation.dt)
-    if NEURON_MODELS[model_name].ignores_weight:
+    if model.neuron_models[model_name].ignores_weight:
         table.weight[:] = 1.0
     return table
 
@@ -320,11 +319,8 @@ def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -
         in_pop = (local_gids >= pop.offset) & (local_gids < pop.offset + pop.size)
         population_of_local[in_pop] = pop.index
     n = local_gids.shape[0]
-    state = {name: np.zeros(n, dtype=np.float64) for name in COMMON_STATE}
-    state["refractory"] = np.zeros(n, dtype=np.int32)
-    for model_name in {p.model for p in model.populations}:
-        for name in KERNEL_MODELS[model_name].state_variables:
-            state.setdefault(name, np.zeros(n, dtype=np.float64))
+    state = {name: np.zeros(n, dtype=dtype)
+             for name, dtype in state_layout(model.neuron_models.values()).items()}
     _initial_state(model, local_gids, population_of_local, state)
     groups = _neuron_groups(model, partition, rank, population_of_local)
     positions = all_positions(model)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from brainsim.network.inputs import ms_to_steps
+from brainsim.network.neurons import state_layout
 from brainsim.spec.connections import max_distance
 from brainsim.spec.model import Projection, ResolvedModel
 
 BYTES_PER_SYNAPSE = 4 + 8 + 2          # target uint32, weight float64, delay uint16
-BYTES_PER_NEURON_STATE = 8 * 5 + 4 + 8 + 2  # state arrays, refractory, gid, population
+BYTES_PER_NEURON_INDEX = 8 + 2       # gid int64, population int16 (the state: per model)
 # interpreter + numpy + mpi4py + kernels (~48 MiB before building) plus, on the writing
 # rank 0, h5py (12 MiB) and the spike-recording buffers: measured PD14 0.1, 2 ranks
 PYTHON_BASELINE_MIB = 65.0
@@ -103,6 +106,13 @@ class MemoryEstimate:
     recording_mib: float = 0.0  # population activity arrays (rank 0, the peak rank)
 
 
+def neuron_state_bytes(model: ResolvedModel) -> int:
+    """Bytes per local neuron: every state array the network's models declare (one array
+    per name for all local neurons, network/neurons.state_layout), its gid and population."""
+    layout = state_layout(model.neuron_models.values())
+    return sum(np.dtype(dtype).itemsize for dtype in layout.values()) + BYTES_PER_NEURON_INDEX
+
+
 def plastic_bytes(model: ResolvedModel, num_ranks: int) -> float:
     """Bytes per rank that plastic projections add to their synapses: one row_ptr each
     (int64, num_neurons + 1) and the per-source state (t_last int64, kplus or x, (y,) u
@@ -148,7 +158,7 @@ def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
     ring_len = (lo + hi) if hi else 20
     mib = 1.0 / (1 << 20)
     synapse_mib = synapses * BYTES_PER_SYNAPSE * mib
-    neuron_mib = (neurons * BYTES_PER_NEURON_STATE + 2 * 8 * (model.num_neurons + 1)) * mib
+    neuron_mib = (neurons * neuron_state_bytes(model) + 2 * 8 * (model.num_neurons + 1)) * mib
     ring_mib = ring_len * neurons * 2 * 8 * mib
     plastic_mib = plastic_bytes(model, num_ranks) * mib
     input_mib = input_bytes(model) * mib

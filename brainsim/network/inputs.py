@@ -14,7 +14,6 @@ import numpy as np
 from cython_kernels import external
 from cython_kernels import poisson as poisson_kernel
 from cython_kernels.inputs import InputPlan
-from brainsim.spec.neuron_models import NEURON_MODELS
 from brainsim.timesteps import STEP_MAX, steps_nearest, steps_on_grid, steps_on_grid_array
 
 # nearest whole steps (NEST's delay rounding), under the name the engine's modules use
@@ -25,7 +24,7 @@ def ignores_weight(model, population_index: int) -> bool:
     """True when the population's neuron model ignores the weight of incoming spikes (NEST's
     parrot_neuron repeats each spike with its multiplicity): the build then stores weight 1
     (one event per spike) for every synapse and input onto it."""
-    return NEURON_MODELS[model.populations[population_index].model].ignores_weight
+    return model.neuron_model_of(model.populations[population_index]).ignores_weight
 
 
 @dataclass

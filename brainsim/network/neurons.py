@@ -1,142 +1,154 @@
 """Neuron model groups: the populations of one NEST model on this rank, and their kernel.
 
 Each group owns the local index ranges (segments) of its populations and per-segment
-constants (propagators, thresholds in steps), computed once before the run as NEST does.
-State lives in the LocalNetwork's flat per-variable arrays, indexed by local index, so a
+constants (propagators, thresholds in steps), computed once before the run as NEST does,
+by the model's declaration (brainsim.catalogue.neurons) and placed by name in the columns
+its kernel reads (``bind_kernel`` checks the names both sides use). State lives in the LocalNetwork's flat per-variable arrays, indexed by local index, so a
 checkpoint is a set of arrays keyed by gid whatever the model mix. Refractory periods are
 whole steps rounded up, as NEST (brainsim.timesteps.steps_rounded_up).
 """
 from __future__ import annotations
 
-import math
+import importlib
+import inspect
 from dataclasses import dataclass, field
+from typing import Iterable, Mapping
 
 import numpy as np
 
-from cython_kernels import (aeif_cond_exp, iaf_cond_alpha, iaf_cond_exp, iaf_psc_alpha,
-                            iaf_psc_delta, iaf_psc_exp, izhikevich, parrot_neuron)
 from cython_kernels.inputs import InputPlan
+from brainsim.catalogue.neurons import BUILTIN, NeuronModel
+from brainsim.catalogue.neurons.declaration import FLOAT64, INT32
 from brainsim.network.inputs import DCTable, PoissonTable, input_plan
-from brainsim.timesteps import steps_rounded_up
+
+# Every kernel's update(seg_begin, seg_end, seg_params, <its STATE_ARGUMENTS>, ring,
+# local_gids, plan, first_step, n_steps, seed, spike_keys, i_ext) (docs/architecture.md §7).
+LEADING_ARGUMENTS = ("seg_begin", "seg_end", "seg_params")
+TRAILING_ARGUMENTS = ("ring", "local_gids", "plan", "first_step", "n_steps", "seed",
+                     "spike_keys", "i_ext")
+# The ring buffer has two channels chosen by the weight's sign (delivery.pyx, every
+# kernel's ring[slot, i, 0 / 1]): the (channel, weight sign) ports a model can have today.
+RING_PORTS = frozenset({(0, +1), (1, -1)})
+PROBE_DT = 0.1   # ms: the step at which a binding checks the names its packing returns
 
 
-def _exp_segment_params(p: dict, dt: float) -> list[float]:
-    """iaf_psc_exp constants: P22, P21ex, P21in, P20, P11ex, P11in, I_e, theta, V_reset, t_ref steps.
-
-    Potentials are relative to E_L (mV), as NEST stores them.
-    """
-    P11ex, P21ex, P22, P20 = iaf_psc_exp.propagators(dt, p["tau_m"], p["tau_syn_ex"], p["C_m"])
-    P11in, P21in, _, _ = iaf_psc_exp.propagators(dt, p["tau_m"], p["tau_syn_in"], p["C_m"])
-    return [P22, P21ex, P21in, P20, P11ex, P11in, p["I_e"], p["V_th"] - p["E_L"],
-            p["V_reset"] - p["E_L"], float(steps_rounded_up(p["t_ref"], dt))]
-
-
-def _delta_segment_params(p: dict, dt: float) -> list[float]:
-    """iaf_psc_delta constants: P33, P30, I_e, theta, V_reset, V_min, t_ref steps,
-    refractory_input, tau_m (ms) and dt (ms), which discount input arriving while
-    refractory by exp(-r*dt/tau_m) exactly as NEST computes it."""
-    P33 = math.exp(-dt / p["tau_m"])
-    P30 = 1.0 / p["C_m"] * (1.0 - P33) * p["tau_m"]   # NEST's exact expression, bit for bit
-    return [P33, P30, p["I_e"], p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"],
-            p["V_min"] - p["E_L"], float(steps_rounded_up(p["t_ref"], dt)),
-            1.0 if p["refractory_input"] else 0.0, p["tau_m"], dt]
-
-
-def _alpha_segment_params(p: dict, dt: float) -> list[float]:
-    """iaf_psc_alpha constants (IafPscAlphaParam order), as NEST's pre_run_hook; potentials
-    relative to E_L (mV)."""
-    return iaf_psc_alpha.segment_params(
-        dt, p["tau_m"], p["C_m"], p["tau_syn_ex"], p["tau_syn_in"], p["I_e"],
-        p["V_th"] - p["E_L"], p["V_reset"] - p["E_L"], p["V_min"] - p["E_L"],
-        steps_rounded_up(p["t_ref"], dt))
-
-
-def _cond_segment_params(p: dict, dt: float) -> list[float]:
-    """iaf_cond_exp constants (IafCondExpParam order); potentials absolute (mV)."""
-    return [p["V_th"], p["V_reset"], p["E_ex"], p["E_in"], p["E_L"], p["g_L"], p["C_m"],
-            p["tau_syn_ex"], p["tau_syn_in"], p["I_e"],
-            float(steps_rounded_up(p["t_ref"], dt)), dt]
-
-
-def _cond_alpha_segment_params(p: dict, dt: float) -> list[float]:
-    """iaf_cond_alpha constants: those of iaf_cond_exp, then e/tau_syn_ex, e/tau_syn_in
-    (1/ms, NEST's PSConInit_E / _I)."""
-    return _cond_segment_params(p, dt) + [1.0 * math.e / p["tau_syn_ex"],
-                                          1.0 * math.e / p["tau_syn_in"]]
-
-
-def _aeif_segment_params(p: dict, dt: float) -> list[float]:
-    """aeif_cond_exp constants (AeifCondExpParam order); potentials absolute (mV). Spikes
-    are detected at V_peak, or at V_th when Delta_T = 0 (NEST's V_.V_peak)."""
-    v_spike = p["V_peak"] if p["Delta_T"] > 0 else p["V_th"]
-    return [p["V_peak"], v_spike, p["V_reset"], p["V_th"], p["E_ex"], p["E_in"], p["E_L"],
-            p["g_L"], p["C_m"], p["Delta_T"], p["tau_w"], p["a"], p["b"], p["tau_syn_ex"],
-            p["tau_syn_in"], p["I_e"], p["gsl_error_tol"],
-            float(steps_rounded_up(p["t_ref"], dt)), dt]
-
-
-def _izhikevich_segment_params(p: dict, dt: float) -> list[float]:
-    """izhikevich constants: a, b, c, d, I_e, V_th, V_min, consistent_integration, h."""
-    return [p["a"], p["b"], p["c"], p["d"], p["I_e"], p["V_th"], p["V_min"],
-            1.0 if p["consistent_integration"] else 0.0, dt]
-
-
-def _no_segment_params(p: dict, dt: float) -> list[float]:
-    return []
+class KernelMismatch(RuntimeError):
+    """A neuron model's declaration and its kernel disagree (names of the segment
+    constants or state arguments, receptor ports): refused when the kernel is bound."""
 
 
 @dataclass(frozen=True)
 class KernelModel:
-    """How to drive one NEST neuron model: its state arrays and its compiled update.
+    """A neuron model's declaration bound to its compiled kernel (``bind_kernel``).
 
     ``update_state`` names the state arrays the kernel's ``update`` takes after
-    ``seg_params``, in its argument order; ``state_variables`` are those of them the network
-    must create as float64 arrays besides COMMON_STATE (``refractory`` is int32 and always
-    present). ``kernel.update(seg_begin, seg_end, seg_params, *state arrays, ring,
-    local_gids, plan, first_step, num_steps, seed, spike_keys, i_ext)``, where ``plan`` is
-    the group's InputPlan (Poisson and DC inputs, scratch), ``i_ext`` [num_steps, n_local]
-    (pA) is the extra current (noise_generator) of each local neuron in the update of each
-    step, added where the DC enters, or 0 rows for none; it returns the number of spikes.
+    ``seg_params``, in its argument order (the kernel's STATE_ARGUMENTS, checked against
+    its signature); ``columns`` names the seg_params columns (SEGMENT_COLUMNS).
+    ``kernel.update(seg_begin, seg_end, seg_params, *state arrays, ring, local_gids, plan,
+    first_step, num_steps, seed, spike_keys, i_ext)``, where ``plan`` is the group's
+    InputPlan (Poisson and DC inputs, scratch), ``i_ext`` [num_steps, n_local] (pA) is the
+    extra current (noise_generator) of each local neuron in the update of each step,
+    added where the DC enters, or 0 rows for none; it returns the number of spikes.
     """
-    name: str
-    state_variables: tuple[str, ...]
-    update_state: tuple[str, ...]
-    segment_params: object
+    declaration: NeuronModel
     kernel: object
+    columns: tuple[str, ...]
+    update_state: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.declaration.name
+
+    def segment_params(self, params: Mapping[str, float], dt: float) -> list[float]:
+        """One population's seg_params row: the declaration's constants for step dt (ms),
+        placed by name in the kernel's column order."""
+        constants = self.declaration.segment_constants(params, dt, self.kernel)
+        _check_names(self.name, "segment constants", set(constants), set(self.columns))
+        return [float(constants[name]) for name in self.columns]
 
 
-KERNEL_MODELS = {m.name: m for m in (
-    KernelModel("iaf_psc_exp", ("i_syn_ex", "i_syn_in"),
-                ("V_m", "i_syn_ex", "i_syn_in", "i_0", "refractory"),
-                _exp_segment_params, iaf_psc_exp),
-    KernelModel("iaf_psc_delta", ("refr_spikes_buffer",),
-                ("V_m", "i_0", "refractory", "refr_spikes_buffer"),
-                _delta_segment_params, iaf_psc_delta),
-    KernelModel("iaf_psc_alpha", ("i_syn_ex", "di_syn_ex", "i_syn_in", "di_syn_in"),
-                ("V_m", "i_syn_ex", "di_syn_ex", "i_syn_in", "di_syn_in", "i_0", "refractory"),
-                _alpha_segment_params, iaf_psc_alpha),
-    KernelModel("iaf_cond_exp", ("g_ex", "g_in", "ode_h"),
-                ("V_m", "g_ex", "g_in", "i_0", "refractory", "ode_h"),
-                _cond_segment_params, iaf_cond_exp),
-    KernelModel("iaf_cond_alpha", ("g_ex", "dg_ex", "g_in", "dg_in", "ode_h"),
-                ("V_m", "g_ex", "dg_ex", "g_in", "dg_in", "i_0", "refractory", "ode_h"),
-                _cond_alpha_segment_params, iaf_cond_alpha),
-    KernelModel("aeif_cond_exp", ("g_ex", "g_in", "w", "ode_h"),
-                ("V_m", "g_ex", "g_in", "w", "i_0", "refractory", "ode_h"),
-                _aeif_segment_params, aeif_cond_exp),
-    KernelModel("izhikevich", ("U_m",), ("V_m", "U_m", "i_0"),
-                _izhikevich_segment_params, izhikevich),
-    KernelModel("parrot_neuron", (), (), _no_segment_params, parrot_neuron),
-)}
+def _check_names(model: str, what: str, declared: set, kernel: set) -> None:
+    if declared != kernel:
+        raise KernelMismatch(
+            f"{model}: {what} of the declaration and the kernel differ (only declared: "
+            f"{sorted(declared - kernel)}, only in the kernel: {sorted(kernel - declared)})")
+
+
+def _update_arguments(name: str, kernel) -> tuple[str, ...]:
+    """The state argument names of kernel.update, read from its signature."""
+    try:
+        names = tuple(inspect.signature(kernel.update).parameters)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise KernelMismatch(f"{name}: the kernel's update has no readable signature "
+                             f"({exc})") from None
+    lead, trail = len(LEADING_ARGUMENTS), len(TRAILING_ARGUMENTS)
+    if names[:lead] != LEADING_ARGUMENTS or names[-trail:] != TRAILING_ARGUMENTS:
+        raise KernelMismatch(f"{name}: update{names} does not follow the calling convention "
+                             f"update{LEADING_ARGUMENTS + ('<state>',) + TRAILING_ARGUMENTS}")
+    return names[lead:-trail]
+
+
+def bind_kernel(declaration: NeuronModel) -> KernelModel:
+    """Import (if named) and check the declaration's kernel: its STATE_ARGUMENTS are its
+    update's state arguments and exactly the declared state arrays, its SEGMENT_COLUMNS
+    exactly the names the declaration's segment constants return, and the declared
+    receptor ports those the ring buffer has. KernelMismatch otherwise."""
+    name = declaration.name
+    kernel = declaration.kernel
+    if isinstance(kernel, str):
+        kernel = importlib.import_module(kernel)
+    try:
+        columns = tuple(kernel.SEGMENT_COLUMNS)
+        state = tuple(kernel.STATE_ARGUMENTS)
+    except AttributeError as exc:
+        raise KernelMismatch(f"{name}: the kernel exports no {exc.name}") from None
+    if _update_arguments(name, kernel) != state:
+        raise KernelMismatch(f"{name}: STATE_ARGUMENTS {state} are not the state arguments "
+                             f"of update{_update_arguments(name, kernel)}")
+    if len(set(state)) != len(state):
+        raise KernelMismatch(f"{name}: STATE_ARGUMENTS {state} repeat a name")
+    _check_names(name, "state arrays", set(declaration.state_arrays), set(state))
+    probe = declaration.segment_constants(dict(declaration.defaults), PROBE_DT, kernel)
+    _check_names(name, "segment constants", set(probe), set(columns))
+    ports = {(port.channel, port.weight_sign) for port in declaration.receptors}
+    if ports != RING_PORTS:
+        raise KernelMismatch(f"{name}: receptor ports (channel, weight sign) {sorted(ports)}; "
+                             f"the ring buffer and delivery have {sorted(RING_PORTS)}")
+    return KernelModel(declaration, kernel, columns, state)
+
+
+# The built-ins, bound and checked at import: a declaration that disagrees with its
+# kernel stops brainsim here, not in a wrong simulation.
+KERNEL_MODELS = {model.name: bind_kernel(model) for model in BUILTIN}
+
+
+def kernel_model(declaration: NeuronModel) -> KernelModel:
+    """The bound kernel of a declaration: the built-in binding, or a new one (a model
+    file's own model)."""
+    bound = KERNEL_MODELS.get(declaration.name)
+    if bound is not None and bound.declaration is declaration:
+        return bound
+    return bind_kernel(declaration)
+
+
+# Arrays every network has, whatever its models: the engine's population activity averages
+# V_m over every neuron (0 where the model has none, e.g. parrot_neuron), and a checkpoint
+# holds the same three for every model mix.
+NETWORK_STATE = {"V_m": FLOAT64, "i_0": FLOAT64, "refractory": INT32}
+
+
+def state_layout(declarations: Iterable[NeuronModel]) -> dict[str, str]:
+    """name -> dtype of every state array of a network of these models: NETWORK_STATE,
+    then each model's declared arrays (models by name, arrays in declaration order)."""
+    layout = dict(NETWORK_STATE)
+    for declaration in sorted(declarations, key=lambda m: m.name):
+        for name, dtype in declaration.state_arrays.items():
+            layout.setdefault(name, dtype)   # one dtype per name: registry.check_shared_state
+    return layout
+
 
 # i_ext of a group update without noise_generator input: no rows, no per-step work.
 NO_CURRENT = np.zeros((0, 0), dtype=np.float64)
-
-# State every model has: membrane potential (mV, relative to E_L where the model has E_L),
-# the DC current applied in the next update (pA), and the int32 array ``refractory``
-# (remaining refractory steps); ``ode_h`` is the RKF45 step size (ms) of the
-# conductance-based models, carried over between steps as NEST does.
-COMMON_STATE = ("V_m", "i_0")
 
 
 @dataclass

@@ -281,6 +281,9 @@ class ResolvedModel:
 
     source: path of the model file; model_hash: sha256 of the canonical resolved spec.
     scale / indegree_scale: the factors applied to sizes / in-degrees.
+    neuron_models: name -> declaration (brainsim.catalogue.neurons.NeuronModel) of every
+    neuron model a population uses, built-in or the model file's own; the network and
+    engine look a population's model up here, never in a fixed table.
     """
     name: str
     source: str
@@ -297,10 +300,15 @@ class ResolvedModel:
     document: Mapping = field(default_factory=dict)
     spike_generators: tuple[SpikeGeneratorInput, ...] = ()
     noise_inputs: tuple[NoiseInput, ...] = ()
+    neuron_models: Mapping = field(default_factory=dict)
 
     @property
     def num_neurons(self) -> int:
         return sum(p.size for p in self.populations)
+
+    def neuron_model_of(self, population: Population):
+        """The declaration (NeuronModel) of a population's neuron model."""
+        return self.neuron_models[population.model]
 
     def population(self, name: str) -> Population:
         for pop in self.populations:

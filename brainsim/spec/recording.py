@@ -30,17 +30,7 @@ RECORDING_KEYS = ("spikes", "flush_every_spikes", "state", "population_activity"
 ACTIVITY_KEYS = ("bin", "mean_V_m")
 STATE_KEYS = ("population", "variables", "neurons", "count", "fraction", "interval", "start",
               "stop")
-# Sampled state beyond the initialisable variables, by model (NEST's recordables).
-RECORDABLES = {
-    "iaf_psc_exp": ("V_m", "i_syn_ex", "i_syn_in", "i_0"),
-    "iaf_psc_delta": ("V_m", "i_0"),
-}
 SAMPLE_STREAM = 10
-
-
-def recordables(model) -> tuple[str, ...]:
-    return RECORDABLES.get(model.name, getattr(model, "recordables",
-                                               tuple(model.state_variables)))
 
 
 def read_recording(ck: Checker, top: dict, pops: dict, dt: float, seed: int) -> Recording:
@@ -102,7 +92,7 @@ def _state_recording(ck: Checker, item, p: tuple, pops: dict, dt: float,
     ck.mapping(item, p, STATE_KEYS, required=("population", "variables"))
     name = ck.name_in(item, "population", p, pops)
     pop = pops[name]
-    allowed = recordables(pop.model)
+    allowed = pop.model.recordables    # NEST's recordables, as declared
     variables = item["variables"]
     if isinstance(variables, str):
         variables = [variables]

@@ -12,7 +12,7 @@ from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
 from .errors import Sources
 from .expressions import FUNCTIONS, suggest
 from .model import Population, Positions, ResolvedModel, Simulation
-from .neuron_models import NEURON_MODELS
+from .neuron_models import neuron_models
 from .quantities import read_quantity
 from .recording import read_recording
 from ..timesteps import is_on_grid, is_resolution, steps_rounded_up
@@ -47,7 +47,8 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
     read_parameters(ck, top)
     simulation = read_simulation(ck, top)
     scaling, compensation, raw_rates = read_scaling(ck, top)
-    pops = read_populations(ck, top, scaling.scale, simulation.dt)
+    models = neuron_models()     # the built-ins (a model file's own models: not yet)
+    pops = read_populations(ck, top, scaling.scale, simulation.dt, models)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
     poisson, dcs, input_terms, spike_generators, noises = read_inputs(
@@ -77,8 +78,9 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
                   dc_inputs=tuple(dcs), simulation=simulation, recording=recording,
                   output_dir=output_dir, spike_generators=tuple(spike_generators),
                   noise_inputs=tuple(noises))
+    used = {p.model.name: p.model for p in pops.values()}
     return ResolvedModel(model_hash=model_hash(fields), document=unshare(top, source_path),
-                         **fields)
+                         neuron_models=used, **fields)
 
 
 def read_parameters(ck: Checker, top: dict) -> None:
@@ -149,7 +151,9 @@ def read_rates(ck: Checker, raw, pops: dict) -> dict:
     return {key: ck.number(raw, key, p, unit="Hz", minimum=0.0) for key in list(raw)}
 
 
-def read_populations(ck: Checker, top: dict, scale: float, dt: float) -> dict[str, PopInfo]:
+def read_populations(ck: Checker, top: dict, scale: float, dt: float,
+                     models) -> dict[str, PopInfo]:
+    """models: name -> NeuronModel declaration, the names `model:` may use."""
     pops: dict[str, PopInfo] = {}
     items = ck.list_of(top, "populations", ())
     if not items:
@@ -167,7 +171,7 @@ def read_populations(ck: Checker, top: dict, scale: float, dt: float) -> dict[st
                     "unique population names")
         size_full = ck.number(m, "size", p, integer=True, above=0, what="an integer > 0")
         size = max(1, round_half_even(size_full * scale))
-        model = NEURON_MODELS[ck.string(m, "model", p, choices=NEURON_MODELS)]
+        model = models[ck.string(m, "model", p, choices=models)]
         params = read_params(ck, m, p, model)
         check_refractory_steps(ck, p, params, dt)
         initial = read_initial(ck, m, p, model, params)
