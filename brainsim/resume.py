@@ -13,7 +13,6 @@ copied there; the original directory is left as it was, and locked while the for
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import os
 import shutil
@@ -23,7 +22,7 @@ import yaml
 
 from brainsim.io import checkpoint as files
 from brainsim.io.checkpoint import CheckpointError
-from brainsim.io.files import OutputError
+from brainsim.io.files import OutputError, read_json_object
 
 
 def checkpoint_path(output_dir: str, name: str | None) -> str:
@@ -101,14 +100,9 @@ def read_run_json(output_dir: str, name: str = "run.json") -> dict | None:
     if not os.path.exists(path):
         return None
     try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read(64 << 20).decode())
-    except (OSError, ValueError, RecursionError) as err:
-        reason = " ".join(str(err).split())[:120]
-        raise CheckpointError(f"{path}: unreadable ({reason}); expected the JSON a run "
-                              "writes") from None
-    if not isinstance(data, dict):
-        raise CheckpointError(f"{path}: a JSON {type(data).__name__}; expected an object")
+        data = read_json_object(path, "unreadable", "the JSON a run writes")
+    except ValueError as err:
+        raise CheckpointError(str(err)) from None
     return data
 
 

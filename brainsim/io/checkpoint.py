@@ -22,6 +22,8 @@ import shutil
 
 import numpy as np
 
+from brainsim.io.files import read_json_object
+
 # 2: the rate-table counters from the start and from the window; 3: checksummed recording
 # segments with their step ranges, the run's id and recording choices, a manifest checksum
 FORMAT_VERSION = 3
@@ -113,15 +115,11 @@ def read_manifest(path: str) -> dict:
     if not os.path.exists(manifest_path):
         raise CheckpointError(f"{path}: not a complete checkpoint (no {MANIFEST})")
     try:
-        with open(manifest_path, "rb") as handle:
-            manifest = json.loads(handle.read(64 << 20).decode())
-    except (OSError, ValueError, RecursionError) as err:
-        reason = " ".join(str(err).split())[:120]
-        raise CheckpointError(f"{manifest_path}: unreadable manifest ({reason}); expected "
-                              "the JSON a checkpoint writes") from None
-    if not isinstance(manifest, dict):
-        raise CheckpointError(f"{manifest_path}: a JSON {type(manifest).__name__}; expected "
-                              "a checkpoint manifest (a JSON object)")
+        manifest = read_json_object(manifest_path, "unreadable manifest",
+                                    "the JSON a checkpoint writes",
+                                    "a checkpoint manifest (a JSON object)")
+    except ValueError as err:
+        raise CheckpointError(str(err)) from None
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         written_by = manifest.get("brainsim_version")

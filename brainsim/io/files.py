@@ -139,6 +139,26 @@ def probe_writable(path: str) -> None:
                           "(choose another with -o)") from None
 
 
+# JSON bookkeeping files (run.json, manifests) are small; a larger one is not ours.
+MAX_JSON_BYTES = 64 << 20
+
+
+def read_json_object(path: str, unreadable: str, expected: str,
+                     expected_object: str = "an object") -> dict:
+    """The JSON object in `path` (at most MAX_JSON_BYTES read). ValueError with one line,
+    "PATH: <unreadable> (reason); expected <expected>" when it cannot be read or parsed,
+    "PATH: a JSON <type>; ..." when it holds something other than an object."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read(MAX_JSON_BYTES).decode())
+    except (OSError, ValueError, RecursionError) as err:
+        reason = " ".join(str(err).split())[:120]
+        raise ValueError(f"{path}: {unreadable} ({reason}); expected {expected}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a JSON {type(data).__name__}; expected {expected_object}")
+    return data
+
+
 def partial_name(final_path: str) -> str:
     return final_path + ".partial"
 
