@@ -3,7 +3,6 @@ any number of ranks: the same spikes, stdp_synapse weights onto parrots (which a
 post spikes) and tsodyks2 state on 1 and 3 ranks, byte for byte."""
 from __future__ import annotations
 
-import glob
 import os
 
 import h5py
@@ -11,33 +10,14 @@ import numpy as np
 import pytest
 
 from cli_runner import DATA, run_ok as run, spike_bytes
+from plastic_checkpoint import final_plastic as final_plastic_of
 
 MODEL = os.path.join(DATA, "multiplicity_network.yaml")
 PER_SOURCE = {0: ("kplus", "t_last"), 1: ("x", "u", "t_last")}
 
 
 def final_plastic(outdir: str) -> dict:
-    """Per plastic projection: weights by target gid (stable: CSR order within a target)
-    and the per-source state, from the checkpoint at the end."""
-    (ckpt,) = sorted(glob.glob(os.path.join(outdir, "checkpoints", "ckpt_*")))[-1:]
-    parts: dict = {}
-    for shard in sorted(glob.glob(os.path.join(ckpt, "rank_*.h5"))):
-        with h5py.File(shard, "r") as f:
-            for index, names in PER_SOURCE.items():
-                group = f[f"plastic/p{index}"]
-                for key in ("target_gid", "source_gid", "weight"):
-                    parts.setdefault(f"{index}/{key}", []).append(group[key][()])
-                for key in names:
-                    parts[f"{index}/{key}"] = group[key][()]
-    out = {}
-    for index, names in PER_SOURCE.items():
-        target = np.concatenate(parts[f"{index}/target_gid"])
-        order = np.argsort(target, kind="stable")
-        for key in ("target_gid", "source_gid", "weight"):
-            out[f"{index}/{key}"] = np.concatenate(parts[f"{index}/{key}"])[order]
-        for key in names:
-            out[f"{index}/{key}"] = parts[f"{index}/{key}"]
-    return out
+    return final_plastic_of(outdir, PER_SOURCE)
 
 
 @pytest.fixture(scope="module")

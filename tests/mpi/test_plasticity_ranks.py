@@ -3,10 +3,8 @@ the same spikes, plastic weights and per-source synapse state on 1 and 3 ranks, 
 checkpointed on 2 ranks and resumed on 3 equals the uninterrupted run."""
 from __future__ import annotations
 
-import glob
 import os
 
-import h5py
 import numpy as np
 import pytest
 
@@ -14,33 +12,14 @@ from brainsim.network.build import build_local_network
 from brainsim.network.partition import make_partition
 from brainsim.spec import load_model
 from cli_runner import DATA, run_ok as run, spike_bytes
+from plastic_checkpoint import final_plastic as final_plastic_of
 
 MODEL = os.path.join(DATA, "plasticity_network.yaml")
 PER_SOURCE = {0: ("kplus", "t_last"), 1: ("x", "u", "t_last"), 2: ("x", "y", "u", "t_last")}
 
 
 def final_plastic(outdir: str) -> dict:
-    """Per plastic projection: weights by (target gid, CSR order) and per-source state."""
-    (ckpt,) = sorted(glob.glob(os.path.join(outdir, "checkpoints", "ckpt_*")))[-1:]
-    parts: dict = {}
-    for shard in sorted(glob.glob(os.path.join(ckpt, "rank_*.h5"))):
-        with h5py.File(shard, "r") as f:
-            for index, names in PER_SOURCE.items():
-                group = f[f"plastic/p{index}"]
-                for key in ("target_gid", "source_gid", "weight"):
-                    parts.setdefault(f"{index}/{key}", []).append(group[key][()])
-                for key in names:
-                    parts[f"{index}/{key}"] = group[key][()]
-            assert "post" in f["plastic"]
-    out = {}
-    for index, names in PER_SOURCE.items():
-        target = np.concatenate(parts[f"{index}/target_gid"])
-        order = np.argsort(target, kind="stable")
-        for key in ("target_gid", "source_gid", "weight"):
-            out[f"{index}/{key}"] = np.concatenate(parts[f"{index}/{key}"])[order]
-        for key in names:
-            out[f"{index}/{key}"] = parts[f"{index}/{key}"]
-    return out
+    return final_plastic_of(outdir, PER_SOURCE, expect_post=True)
 
 
 @pytest.fixture(scope="module")
