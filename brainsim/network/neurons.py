@@ -3,9 +3,10 @@
 Each group owns the local index ranges (segments) of its populations and per-segment
 constants (propagators, thresholds in steps), computed once before the run as NEST does,
 by the model's declaration (brainsim.catalogue.neurons) and placed by name in the columns
-its kernel reads (``bind_kernel`` checks the names both sides use). State lives in the LocalNetwork's flat per-variable arrays, indexed by local index, so a
-checkpoint is a set of arrays keyed by gid whatever the model mix. Refractory periods are
-whole steps rounded up, as NEST (brainsim.timesteps.steps_rounded_up).
+its kernel reads (``bind_kernel`` checks the names both sides use). State lives in the
+LocalNetwork's flat per-variable arrays, indexed by local index, so a checkpoint is a set
+of arrays keyed by gid whatever the model mix. Refractory periods are whole steps rounded
+up, as NEST (brainsim.timesteps.steps_rounded_up).
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
 from .errors import Sources
 from .expressions import FUNCTIONS, suggest
 from .model import Population, Positions, ResolvedModel, Simulation
-from .neuron_models import neuron_models
+from .neuron_models import DeclarationError, neuron_models
 from .quantities import read_quantity
 from .recording import read_recording
 from ..timesteps import is_on_grid, is_resolution, steps_rounded_up
@@ -36,8 +36,11 @@ MAX_NEURONS = 2 ** 32 - 1     # uint32 synapse targets and gids (network/build.p
 HASH_FORMAT = "brainsim-resolved-model/1"
 
 
-def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
-    """The ResolvedModel of a merged document (SpecError on the first problem)."""
+def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedModel:
+    """The ResolvedModel of a merged document (SpecError on the first problem).
+
+    own_models: the model file's own neuron model declarations (NeuronModel, e.g. built
+    from equations), usable by `model:` next to the built-ins."""
     ck = Checker(sources)
     top = ck.mapping(doc, (), TOP_KEYS, required=("name", "simulation", "populations"),
                      what="a mapping (the model document)")
@@ -47,7 +50,10 @@ def resolve(doc, sources: Sources, source_path: str) -> ResolvedModel:
     read_parameters(ck, top)
     simulation = read_simulation(ck, top)
     scaling, compensation, raw_rates = read_scaling(ck, top)
-    models = neuron_models()     # the built-ins (a model file's own models: not yet)
+    try:
+        models = neuron_models(own_models)
+    except DeclarationError as err:
+        ck.fail(("neuron_models",), str(err))
     pops = read_populations(ck, top, scaling.scale, simulation.dt, models)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)

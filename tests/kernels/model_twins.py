@@ -1,12 +1,15 @@
 """Pure-Python twins of the kernels for iaf_psc_alpha, izhikevich, parrot_neuron,
-iaf_cond_exp, iaf_cond_alpha and aeif_cond_exp (test oracles only).
+iaf_cond_exp, iaf_cond_alpha and aeif_cond_exp (test oracles only), and NEURON_TWINS, the
+registry of every neuron model's twin (iaf_psc_exp and iaf_psc_delta: kernel_twins).
 
 Each follows its kernel's documented operations in the same order; the RKF45 twin is a
 plain port of GSL's rkf45 / standard control / evolve_apply.
 """
 import math
+from dataclasses import dataclass
+from typing import Callable
 
-from kernel_twins import _dc_at, _stim, poisson_count
+from kernel_twins import _dc_at, _stim, iaf_psc_delta_twin, iaf_psc_exp_twin, poisson_count
 
 
 def step_input(s, i, gid, seg, ring, inputs, seed):
@@ -219,3 +222,28 @@ def aeif_step(p, x, in_ex, in_in):
     x["V_m"], x["g_ex"], x["g_in"], x["w"] = y[0] - E_L, y[1], y[2], y[3]
     x["refractory"], x["ode_h"] = r, h
     return n
+
+
+@dataclass(frozen=True)
+class NeuronTwin:
+    """The Python twin of one neuron model's kernel: the twin itself (a whole-epoch twin,
+    or a per-neuron step function for run_twin), the name the test module calls it by, and
+    the test module in tests/kernels that runs kernel and twin side by side."""
+    twin: Callable
+    called_as: str
+    test_module: str
+
+
+# One twin per declared neuron model (tests/unit/test_neuron_catalogue.py requires it).
+NEURON_TWINS = {
+    "iaf_psc_exp": NeuronTwin(iaf_psc_exp_twin, "tw.iaf_psc_exp_twin", "test_neurons.py"),
+    "iaf_psc_delta": NeuronTwin(iaf_psc_delta_twin, "tw.iaf_psc_delta_twin",
+                                "test_neurons.py"),
+    "iaf_psc_alpha": NeuronTwin(iaf_psc_alpha_step, "mt.iaf_psc_alpha_step",
+                                "test_new_models.py"),
+    "iaf_cond_exp": NeuronTwin(cond_step(False), "mt.cond_step", "test_new_models.py"),
+    "iaf_cond_alpha": NeuronTwin(cond_step(True), "mt.cond_step", "test_new_models.py"),
+    "aeif_cond_exp": NeuronTwin(aeif_step, "mt.aeif_step", "test_new_models.py"),
+    "izhikevich": NeuronTwin(izhikevich_step, "mt.izhikevich_step", "test_new_models.py"),
+    "parrot_neuron": NeuronTwin(parrot_step, "mt.parrot_step", "test_new_models.py"),
+}

@@ -9,7 +9,8 @@ from brainsim.catalogue.neurons.declaration import INT32, NeuronModel, StateVari
 
 
 def segment_constants(p, dt: float, kernel) -> dict:
-    """Those of iaf_cond_exp, and e/tau_syn_ex, e/tau_syn_in (1/ms, NEST's PSConInit_E / _I)."""
+    """Those of iaf_cond_exp, and e/tau_syn_ex, e/tau_syn_in (1/ms, NEST's PSConInit_E
+    and PSConInit_I)."""
     constants = iaf_cond_exp.segment_constants(p, dt, kernel)
     constants["psc_init_ex"] = 1.0 * math.e / p["tau_syn_ex"]
     constants["psc_init_in"] = 1.0 * math.e / p["tau_syn_in"]
