@@ -32,6 +32,7 @@ class Probe:
     first_step: int             # first step_after that samples
     stop_step: int              # last step_after that may sample
     frames: list
+    unit: str = ""              # of the variable, as its model declares it (mV, pA, ...)
 
     def due(self, step_after: int) -> bool:
         return (self.first_step <= step_after <= self.stop_step
@@ -67,20 +68,22 @@ class StateSampler:
                 else np.iinfo(np.int64).max
             for variable in recording.variables:
                 # the stored value plus the declared offset (E_L for V_m) is NEST's value
-                shift = model.neuron_model_of(pop).stored_offset(variable, pop.params)
+                declaration = model.neuron_model_of(pop)
+                shift = declaration.stored_offset(variable, pop.params)
                 self.probes.append(Probe(
                     recording.population, variable, node_ids, local_index,
                     np.flatnonzero(mine), np.full(local_index.shape[0], shift),
                     interval_steps,
                     _first_sample_step(interval_steps, steps_on_grid(recording.start, dt)),
-                    stop, []))
+                    stop, [], declaration.state_variable(variable).unit))
 
     def layouts(self, dt: float) -> dict[str, dict]:
-        """variable -> {population: (node ids, first frame ms, interval ms)} for the writers."""
+        """variable -> {population: (node ids, first frame ms, interval ms, unit)} for the
+        writers."""
         result: dict[str, dict] = {}
         for probe in self.probes:
             result.setdefault(probe.variable, {})[probe.population] = (
-                probe.node_ids, probe.first_step * dt, probe.interval_steps * dt)
+                probe.node_ids, probe.first_step * dt, probe.interval_steps * dt, probe.unit)
         return result
 
     def sample_points(self, first_step: int, num_steps: int) -> list[int]:

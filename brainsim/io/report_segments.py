@@ -22,7 +22,7 @@ class ReportSegments(SegmentChain):
     """Segments of one variable's SONATA report; groups are populations, records frames."""
 
     def __init__(self, output_dir: str, variable: str,
-                 layout: dict[str, tuple[np.ndarray, float, float]]):
+                 layout: dict[str, tuple[np.ndarray, float, float, str]]):
         self.prefix = f"report_{variable}"
         self.variable = variable
         self.layout = layout
@@ -44,7 +44,7 @@ class ReportSegments(SegmentChain):
             for population, group in segment["report"].items():
                 time = group["mapping/time"][()]
                 layout[population] = (group["mapping/node_ids"][()], float(time[0]),
-                                      float(time[2]))
+                                      float(time[2]), str(group["data"].attrs["units"]))
         return cls(output_dir, variable, layout)
 
     def copy_records(self, source_path: str, writer: ReportFileWriter,

@@ -15,35 +15,26 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-UNITS = {"V_m": "mV", "V_th": "mV", "w": "pA", "i_0": "pA", "refractory": "steps"}
 FRAMES_PER_CHUNK = 256
-
-
-def units_of(variable: str) -> str:
-    if variable in UNITS:
-        return UNITS[variable]
-    if variable.startswith("g_"):
-        return "nS"
-    if variable.startswith(("i_", "I_", "dI_")):
-        return "pA"
-    return "1"
 
 
 class ReportFileWriter:
     """Appends frames per population to one report file (one variable)."""
 
-    def __init__(self, path: str, variable: str, layout: dict[str, tuple[np.ndarray, float, float]]):
-        """layout: population -> (node ids, first frame time ms, frame interval ms)."""
+    def __init__(self, path: str, variable: str,
+                 layout: dict[str, tuple[np.ndarray, float, float, str]]):
+        """layout: population -> (node ids, first frame time ms, frame interval ms, unit of
+        the variable in that population's model)."""
         self.file = h5py.File(path, "w")
         self.variable = variable
         self._data, self._time = {}, {}
-        for population, (node_ids, start_ms, step_ms) in layout.items():
+        for population, (node_ids, start_ms, step_ms, unit) in layout.items():
             group = self.file.create_group(f"report/{population}")
             count = len(node_ids)
             data = group.create_dataset("data", shape=(0, count), maxshape=(None, count),
                                         dtype=np.float32,
                                         chunks=(FRAMES_PER_CHUNK, max(1, count)))
-            data.attrs["units"] = units_of(variable)
+            data.attrs["units"] = unit
             data.attrs["variable"] = variable
             mapping = group.create_group("mapping")
             mapping.create_dataset("node_ids", data=np.asarray(node_ids, dtype=np.uint64))

@@ -333,3 +333,23 @@ def test_a_model_declared_at_run_time_runs_like_the_builtin_it_copies(tmp_path):
     assert set(own_state) == set(builtin_state)
     for name, values in builtin_state.items():
         np.testing.assert_array_equal(own_state[name], values, err_msg=name)
+
+
+def test_state_reports_carry_the_declared_units(tmp_path):
+    import h5py
+    from brainsim.engine.run import run_model
+    path = tmp_path / "units.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "units", "simulation": {"t_sim": 5.0},
+        "populations": [{"name": "Z", "size": 2, "model": "izhikevich"},
+                        {"name": "E", "size": 2, "model": "iaf_psc_exp"}],
+        "recording": {"state": [{"population": "Z", "variables": ["U_m", "V_m"]},
+                                {"population": "E", "variables": ["i_syn_ex", "V_m"]}]}}))
+    run_model(load_model(str(path)), SerialComm(), str(tmp_path / "out"), show_progress=False)
+    units = {}
+    for variable in ("U_m", "i_syn_ex", "V_m"):
+        with h5py.File(tmp_path / "out" / f"report_{variable}.h5", "r") as report:
+            for population, group in report["report"].items():
+                units[variable, population] = group["data"].attrs["units"]
+    assert units == {("U_m", "Z"): "mV/ms", ("i_syn_ex", "E"): "pA", ("V_m", "Z"): "mV",
+                     ("V_m", "E"): "mV"}
