@@ -15,8 +15,9 @@ import time
 
 import numpy as np
 
-from cython_kernels import delivery, short_term, stdp
+from cython_kernels import delivery
 from brainsim.network.build import LocalNetwork
+from brainsim.network.plasticity import delivery_scratch
 from brainsim.timesteps import steps_nearest
 
 
@@ -46,10 +47,9 @@ class Engine:
         has_noise = network.noise is not None and network.noise.active
         self.noise_currents = np.zeros((self.min_delay_steps if has_noise else 0,
                                         network.num_local), dtype=np.float64)
-        # memo of shared STDP terms per delivery call (allocated once, not per epoch; only
-        # where STDP synapses archive post spikes)
-        self._stdp_cache = (stdp.DeliveryCache(network.num_local)
-                            if network.post_history is not None else None)
+        # (projection, the scratch its kernel reuses: allocated once, not per epoch)
+        self._plastic_calls = list(zip(network.plastic,
+                                       delivery_scratch(network.plastic, network.num_local)))
         self.timings = {"update": 0.0, "exchange": 0.0, "deliver": 0.0, "record": 0.0}
 
     def _global_delay_extent(self, synapses) -> tuple[int, int]:
@@ -77,30 +77,11 @@ class Engine:
         return lowest - self.max_delay_steps
 
     def _deliver_plastic(self, received: np.ndarray) -> None:
-        net = self.network
-        history = net.post_history
-        for proj in net.plastic:
-            p = proj.params
-            if proj.model in ("tsodyks_synapse", "tsodyks2_synapse"):
-                tso = proj.model == "tsodyks_synapse"
-                x, u = proj.presyn["x"], proj.presyn["u"]
-                y = proj.presyn["y"] if tso else x
-                short_term.deliver_tsodyks(
-                    received, received.shape[0], self.step, proj.row_ptr, proj.target,
-                    proj.weight, proj.delay_steps, proj.source_offset, x, y, u, proj.t_last,
-                    1 if tso else 2, p["U"], p.get("tau_psc", 1.0), p["tau_fac"],
-                    p["tau_rec"], self.dt, self.ring, proj.unit_events)
-                continue
-            # stdp_pl_synapse_hom: mu is mu_plus; mu_minus and Wmax unused
-            power_law = proj.model == "stdp_pl_synapse_hom"
-            mu_plus, mu_minus, wmax = ((p["mu"], 1.0, 1.0) if power_law
-                                       else (p["mu_plus"], p["mu_minus"], p["Wmax"]))
-            stdp.deliver_stdp(received, received.shape[0], self.step, proj.row_ptr,
-                              proj.target, proj.weight, proj.delay_steps, proj.source_offset,
-                              proj.kplus, proj.t_last, history.step, history.k,
-                              history.head, history.count, history.tau_minus, self.dt,
-                              p["tau_plus"], p["lambda"], p["alpha"], mu_plus, mu_minus, wmax,
-                              self.ring, self._stdp_cache, int(power_law), proj.unit_events)
+        """Each plastic projection's model delivers the epoch's spikes through it
+        (brainsim.catalogue.synapses: its kernel, with the projection's state and the
+        engine's step, ring, dt and post histories)."""
+        for proj, scratch in self._plastic_calls:
+            proj.synapse_model.deliver(self, proj, received, scratch)
 
     def plastic_state(self) -> dict | None:
         """Plastic weights (by target gid, each target's synapses in CSR order), per-source

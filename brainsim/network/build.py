@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cython_kernels import connect, rng
+from brainsim.catalogue.synapses import SYNAPSE_MODELS
 from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, ignores_weight,
                                      noise_currents, poisson_table)
 from brainsim.network.neurons import NeuronGroup, kernel_model, state_layout
@@ -63,7 +64,7 @@ class LocalNetwork:
     positions: dict[str, np.ndarray] = field(default_factory=dict)  # population -> [size, dims] mm
     external_events: object = None    # cython_kernels.external.ExternalEvents (spike_generator)
     noise: NoiseCurrents | None = None  # noise_generator currents per epoch
-    plastic: list = field(default_factory=list)   # PlasticProjection per stdp projection
+    plastic: list = field(default_factory=list)   # PlasticProjection per plastic projection
     post_history: object = None   # plasticity.PostHistory when there are plastic synapses
 
     @property
@@ -208,7 +209,8 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     of `projections` (default: every static projection; plastic ones have their own and
     keep their weights: a parrot target counts their events, PlasticProjection.unit_events)."""
     if projections is None:
-        projections = [p for p in model.projections if p.synapse_model == "static_synapse"]
+        projections = [p for p in model.projections
+                       if not SYNAPSE_MODELS[p.synapse_model].plastic]
     positions = all_positions(model) if positions is None else positions
     num_neurons = model.num_neurons
     empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
@@ -235,7 +237,7 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     if not np.array_equal(fill_ptr, row_ptr[1:]):
         raise RuntimeError("synapse count and fill passes disagree (a source of synapses "
                            "changed between the passes?)")
-    static = [p for p in projections if p.synapse_model == "static_synapse"]
+    static = [p for p in projections if not SYNAPSE_MODELS[p.synapse_model].plastic]
     _unit_weights_onto_parrots(model, partition, rank, static, target, weight)
     return Synapses(row_ptr, target, weight, delay_steps,
                     int(min_delay) if max_delay else 0, int(max_delay))
@@ -346,31 +348,31 @@ def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -
 
 def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positions: dict,
                   local_gids: np.ndarray, population_of_local: np.ndarray):
-    """One CSR per plastic projection, its per-source traces, and the post histories."""
+    """One CSR per plastic projection, its declared per-source state, and the post
+    histories of the targets of models with a postsynaptic trace."""
     from brainsim.network.plasticity import PlasticProjection, PostHistory
     plastic = []
     archiving = np.zeros(local_gids.shape[0], dtype=np.uint8)
     for proj in model.projections:
-        if proj.synapse_model == "static_synapse":
+        synapse_model = SYNAPSE_MODELS[proj.synapse_model]
+        if not synapse_model.plastic:
             continue
         syn = build_synapses(model, partition, rank, positions, [proj])
         src = model.populations[proj.source]
-        stdp = proj.synapse_model in ("stdp_synapse", "stdp_pl_synapse_hom")
         params = dict(proj.synapse_params)
-        presyn = {name: np.full(src.size, params[name], dtype=np.float64)
-                  for name in {"tsodyks_synapse": ("x", "y", "u"),
-                               "tsodyks2_synapse": ("x", "u")}.get(proj.synapse_model, ())}
+        per_source = {name: np.full(src.size, initial, dtype=dtype)
+                      for name, (initial, dtype) in synapse_model.initial_state(params).items()}
         tgt = model.populations[proj.target]
         plastic.append(PlasticProjection(
             index=proj.index, source_offset=src.offset, source_size=src.size,
-            target_offset=tgt.offset, target_size=tgt.size, params=dict(proj.synapse_params),
+            target_offset=tgt.offset, target_size=tgt.size, params=params,
             row_ptr=syn.row_ptr, target=syn.target, weight=syn.weight,
             delay_steps=syn.delay_steps, local_min_delay_steps=syn.local_min_delay_steps,
-            local_max_delay_steps=syn.local_max_delay_steps,
-            kplus=np.zeros(src.size if stdp else 0, dtype=np.float64),
-            t_last=np.zeros(src.size, dtype=np.int64), model=proj.synapse_model,
-            presyn=presyn, unit_events=ignores_weight(model, proj.target)))
-        if stdp:
+            local_max_delay_steps=syn.local_max_delay_steps, synapse_model=synapse_model,
+            per_source_state=per_source,
+            kernel_constants=synapse_model.kernel_constants(params),
+            unit_events=ignores_weight(model, proj.target)))
+        if synapse_model.uses_post_trace:
             archiving[population_of_local == tgt.index] = 1
     if not any(p.uses_post_trace for p in plastic):
         return plastic, None

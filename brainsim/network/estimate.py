@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from brainsim.catalogue.synapses import SYNAPSE_MODELS
 from brainsim.network.inputs import ms_to_steps
 from brainsim.network.neurons import state_layout
 from brainsim.spec.connections import max_distance
@@ -25,10 +26,7 @@ BYTES_PER_NEURON_INDEX = 8 + 2       # gid int64, population int16 (the state: p
 PYTHON_BASELINE_MIB = 65.0
 # Plastic projections (brainsim.network.plasticity): their synapses take BYTES_PER_SYNAPSE
 # like static ones, plus a row_ptr (int64 per gid + 1) per projection on every rank, and
-# per-source state replicated on every rank: t_last int64 and these float64 arrays.
-PER_SOURCE_FLOATS = {"stdp_synapse": 1, "stdp_pl_synapse_hom": 1,      # kplus
-                     "tsodyks_synapse": 3, "tsodyks2_synapse": 2}       # x, y, u / x, u
-POST_TRACE_MODELS = ("stdp_synapse", "stdp_pl_synapse_hom")
+# the per-source state their model declares, replicated on every rank.
 POST_HISTORY_CAPACITY = 8              # initial ring length per neuron (PostHistory)
 # step int64 + K float64 per ring entry; head, count int64, archiving uint8, tau_minus float64
 BYTES_PER_POST_HISTORY = POST_HISTORY_CAPACITY * (8 + 8) + 8 + 8 + 1 + 8
@@ -115,17 +113,18 @@ def neuron_state_bytes(model: ResolvedModel) -> int:
 
 def plastic_bytes(model: ResolvedModel, num_ranks: int) -> float:
     """Bytes per rank that plastic projections add to their synapses: one row_ptr each
-    (int64, num_neurons + 1) and the per-source state (t_last int64, kplus or x, (y,) u
-    float64) on every rank, and, when a projection has a postsynaptic trace, the spike
-    history rings of the rank's neurons (initial capacity 8; they grow with the rate)."""
+    (int64, num_neurons + 1) and the per-source state their model declares (t_last int64,
+    kplus or x, (y,) u float64) on every rank, and, when a model has a postsynaptic trace,
+    the spike history rings of the rank's neurons (initial capacity 8; they grow with the
+    rate)."""
     total = 0.0
-    for proj in model.projections:
-        floats = PER_SOURCE_FLOATS.get(proj.synapse_model)
-        if floats is None:
+    synapse_models = [SYNAPSE_MODELS[p.synapse_model] for p in model.projections]
+    for proj, synapse_model in zip(model.projections, synapse_models):
+        if not synapse_model.plastic:
             continue
         total += 8 * (model.num_neurons + 1)
-        total += model.populations[proj.source].size * (8 + 8 * floats)
-    if any(p.synapse_model in POST_TRACE_MODELS for p in model.projections):
+        total += model.populations[proj.source].size * synapse_model.per_source_bytes
+    if any(m.uses_post_trace for m in synapse_models):
         total += model.num_neurons / num_ranks * BYTES_PER_POST_HISTORY
     return total
 

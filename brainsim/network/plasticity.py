@@ -1,32 +1,32 @@
-"""Plastic synapses (NEST's stdp_synapse, stdp_pl_synapse_hom, tsodyks_synapse,
-tsodyks2_synapse): per-projection CSR, presynaptic traces and the
-postsynaptic spike histories, all flat arrays (docs/architecture.md §2.6, §4).
+"""Plastic synapses (every synapse model with its own delivery: stdp_synapse,
+stdp_pl_synapse_hom, tsodyks_synapse, tsodyks2_synapse; declared in
+brainsim.catalogue.synapses): per-projection CSR, per-source state and the postsynaptic
+spike histories, all flat arrays (docs/architecture.md §2.6, §4, §10, §12).
 
 - Each plastic projection has its own CSR by source gid (row order: target, k, as the
   static CSR), so static delivery keeps its kernel and speed. Its weights are the plastic
   weights (float64).
-- Kplus and t_last depend only on the source's spike train (NEST keeps them per synapse,
-  but every synapse of a source is updated by the same spikes from the same start
-  Kplus = 0, t_last = 0), so they are stored once per source of the projection. Every rank
-  receives every spike and updates every source, so these arrays are identical on all
-  ranks (a checkpoint stores them once).
-- tsodyks_synapse / tsodyks2_synapse: x, (y,) u and t_last evolve only with the
-  source's spikes from the projection's common initial values, so they are per source
-  too; the CSR weights stay constant (each spike delivers weight * u x).
-- PostHistory: per local neuron with plastic input, a ring of (stamp step, K_minus) of its
-  own spikes, as NEST's ArchivingNode history. Entries are dropped once outside every
-  synapse's window (at or before min(t_last) - max_delay, with a later entry older than
-  max + min delay); the ring doubles when full (rare, outside the per-epoch path).
+- Per-source state (the model's `per_source` declaration: t_last and K_plus for STDP; x,
+  (y,) u and t_last for tsodyks) depends only on the source's spike train (NEST keeps it
+  per synapse, but every synapse of a source is updated by the same spikes from the same
+  start), so it is stored once per source of the projection. Every rank receives every
+  spike and updates every source, so these arrays are identical on all ranks (a
+  checkpoint stores them once).
+- PostHistory: per local neuron with input from a model with a postsynaptic trace, a ring
+  of (stamp step, K_minus) of its own spikes, as NEST's ArchivingNode history. Entries are
+  dropped once outside every synapse's window (at or before min(t_last) - max_delay, with
+  a later entry older than max + min delay); the ring doubles when full (rare, outside the
+  per-epoch path).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cython_kernels import stdp
 
-STDP_PARAM_ORDER = ("tau_plus", "lambda", "alpha", "mu_plus", "mu_minus", "Wmax")
+EMPTY_FLOATS = np.zeros(0, dtype=np.float64)
 
 
 @dataclass
@@ -43,26 +43,42 @@ class PlasticProjection:
     delay_steps: np.ndarray    # uint16
     local_min_delay_steps: int
     local_max_delay_steps: int
-    kplus: np.ndarray          # float64 [source_size] (STDP models; tsodyks: size 0)
-    t_last: np.ndarray         # int64 [source_size], stamp step of the last spike (0: none)
-    model: str = "stdp_synapse"
-    # tsodyks_synapse (x, y, u) / tsodyks2_synapse (x, u): float64 [source_size] each
-    presyn: dict = None
+    synapse_model: object      # brainsim.catalogue.synapses.SynapseModel
+    # the declared per-source arrays by name, [source_size] each, in checkpoint order
+    per_source_state: dict
+    # the kernel's keyword arguments from the params (SynapseModel.kernel_constants)
+    kernel_constants: dict = field(default_factory=dict)
     # the target population ignores weights (NEST's parrot_neuron): every spike delivers
     # one event (1.0) while the weights still learn
     unit_events: bool = False
 
     @property
+    def model(self) -> str:
+        return self.synapse_model.name
+
+    @property
     def uses_post_trace(self) -> bool:
-        return self.model in ("stdp_synapse", "stdp_pl_synapse_hom")
+        return self.synapse_model.uses_post_trace
+
+    @property
+    def t_last(self) -> np.ndarray:
+        """int64 [source_size]: stamp step of each source's last spike (0: none)."""
+        return self.per_source_state["t_last"]
+
+    @property
+    def kplus(self) -> np.ndarray:
+        """float64 [source_size]: the STDP presynaptic trace (size 0 without one)."""
+        return self.per_source_state.get("kplus", EMPTY_FLOATS)
+
+    @property
+    def presyn(self) -> dict:
+        """The per-source arrays besides t_last (tsodyks: x, (y,) u), by name."""
+        return {name: values for name, values in self.per_source_state.items()
+                if name != "t_last"}
 
     def per_source(self) -> dict:
         """Per-source state arrays by checkpoint name (identical on every rank)."""
-        out = {"t_last": self.t_last}
-        if self.uses_post_trace:
-            out["kplus"] = self.kplus
-        out.update(self.presyn or {})
-        return out
+        return self.per_source_state
 
     @property
     def num_synapses(self) -> int:
@@ -77,6 +93,20 @@ class PlasticProjection:
         tgt_gids = local_gids[self.target.astype(np.int64)]
         order = np.argsort(tgt_gids, kind="stable")
         return order, tgt_gids[order], rows[order]
+
+
+def delivery_scratch(plastic: list, num_local: int) -> list:
+    """Per plastic projection, the scratch its model's kernel reuses across calls (None
+    where it needs none); models that declare the same scratch share one, made once per
+    rank (the STDP memo is tagged per call, so sharing it changes nothing)."""
+    made: dict = {}
+    scratch = []
+    for proj in plastic:
+        model = proj.synapse_model
+        if model.scratch is not None and model.scratch not in made:
+            made[model.scratch] = model.make_scratch(num_local)
+        scratch.append(made.get(model.scratch))
+    return scratch
 
 
 class PostHistory:

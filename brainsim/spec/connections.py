@@ -12,7 +12,8 @@ import numpy as np
 
 from .model import (DCInput, DistanceDelay, DistanceKernel, Distribution, Mask, NoiseInput,
                     PoissonInput, Projection, SonataEdges, SpikeGeneratorInput)
-from .neuron_models import NeuronModel, charge_per_unit_weight, psp_to_native
+from .neuron_models import NEURON_MODELS, NeuronModel, charge_per_unit_weight, psp_to_native
+from ..catalogue.synapses import SYNAPSE_MODELS as SYNAPSE_CATALOGUE
 from .quantities import read_quantity, scale_distribution
 from ..timesteps import is_on_grid, is_whole_steps, off_grid_mask, steps_nearest
 
@@ -41,55 +42,41 @@ TAIL_SD = 8.0
 # Largest mean number of Poisson events per step: the kernel's CDF table needs exp(-mean)
 # not to underflow (cython_kernels/poisson.pyx cdf_table, cython_kernels/inputs.pyx).
 POISSON_MAX_MEAN_PER_STEP = 700.0
-SYNAPSE_MODELS = ("static_synapse", "stdp_synapse", "stdp_pl_synapse_hom", "tsodyks_synapse",
-                  "tsodyks2_synapse")
-# NEST 3.10 stdp_synapse parameters and defaults (models/stdp_synapse.h); tau_minus belongs
-# to the postsynaptic neuron, as in NEST.
-STDP_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.01, "alpha": 1.0, "mu_plus": 1.0,
-                 "mu_minus": 1.0, "Wmax": 100.0}
-STDP_UNITS = {"tau_plus": "ms"}
-STDP_TARGET_MODELS = ("iaf_psc_exp", "iaf_psc_alpha", "iaf_psc_delta", "parrot_neuron")
-# NEST 3.10 stdp_pl_synapse_hom common properties (models/stdp_pl_synapse_hom.h).
-STDP_PL_DEFAULTS = {"tau_plus": 20.0, "lambda": 0.1, "alpha": 1.0, "mu": 0.4}
-# NEST 3.10 tsodyks_synapse / tsodyks2_synapse parameters and initial state (U, tau_*;
-# x, y, u initial values, the same for every synapse of the projection).
-TSODYKS_DEFAULTS = {"U": 0.5, "tau_psc": 3.0, "tau_fac": 0.0, "tau_rec": 800.0,
-                    "x": 1.0, "y": 0.0, "u": 0.0}
-TSODYKS2_DEFAULTS = {"U": 0.5, "u": 0.5, "x": 1.0, "tau_rec": 800.0, "tau_fac": 0.0}
-SYNAPSE_DEFAULTS = {"stdp_synapse": STDP_DEFAULTS, "stdp_pl_synapse_hom": STDP_PL_DEFAULTS,
-                    "tsodyks_synapse": TSODYKS_DEFAULTS, "tsodyks2_synapse": TSODYKS2_DEFAULTS}
-STDP_MODELS = ("stdp_synapse", "stdp_pl_synapse_hom")   # with a postsynaptic trace
+SYNAPSE_MODELS = tuple(SYNAPSE_CATALOGUE)      # the names `synapse.model` accepts
 
 
 def read_synapse_params(ck: Checker, syn: dict, sp, synapse_model: str, tgt) -> tuple:
-    """The plastic synapse's parameters as sorted (name, value) pairs; () for static."""
-    if synapse_model == "static_synapse":
+    """The synapse's parameters as sorted (name, value) pairs, defaults, bounds and checks
+    from its declaration (brainsim.catalogue.synapses); () for a model without any."""
+    declaration = SYNAPSE_CATALOGUE[synapse_model]
+    if not declaration.parameters:
         if "params" in syn:
-            ck.fail(sp + ("params",), "params for static_synapse",
-                    "no params (static_synapse has none)")
+            ck.fail(sp + ("params",), f"params for {synapse_model}",
+                    f"no params ({synapse_model} has none)")
         return ()
-    if synapse_model in STDP_MODELS and tgt.model.name not in STDP_TARGET_MODELS:
+    if not declaration.accepts_target(tgt.model):
         ck.fail(sp + ("model",), f"{synapse_model} onto {tgt.model.name}",
-                "a target model among " + ", ".join(STDP_TARGET_MODELS))
+                "a target model among " + ", ".join(declaration.target_models(NEURON_MODELS)))
     pp = sp + ("params",)
-    defaults = SYNAPSE_DEFAULTS[synapse_model]
-    raw = ck.mapping(syn.get("params") or {}, pp, tuple(defaults))
-    values = {}
-    for name, default in defaults.items():
-        tau = name.startswith("tau_")
-        values[name] = ck.number(raw, name, pp, default=default, unit="ms" if tau else "",
-                                 above=0.0 if tau and name != "tau_fac" else None,
-                                 minimum=0.0 if name in ("lambda", "alpha", "mu_plus",
-                                                         "mu_minus", "mu", "tau_fac", "U",
-                                                         "u", "x", "y") else None,
-                                 maximum=1.0 if name in ("U",) or (
-                                     name == "u" and synapse_model == "tsodyks2_synapse")
-                                 else None)
-    if synapse_model == "stdp_synapse" and values["Wmax"] == 0.0:
-        ck.fail(pp + ("Wmax",), "Wmax = 0", "a nonzero Wmax (same sign as the weight)")
-    if synapse_model == "tsodyks_synapse" and values["x"] + values["y"] > 1.0:
-        ck.fail(pp, f"x + y = {values['x'] + values['y']}", "x + y <= 1 (NEST)")
+    raw = ck.mapping(syn.get("params") or {}, pp, tuple(declaration.defaults))
+    values = {p.name: ck.number(raw, p.name, pp, default=p.default, unit=p.unit,
+                                above=p.above, minimum=p.minimum, maximum=p.maximum)
+              for p in declaration.parameters}
+    for param, found, expected in declaration.check(values):
+        ck.fail(pp + ((param,) if param else ()), found, expected)
     return tuple(sorted(values.items()))
+
+
+def check_constant_weight(ck: Checker, path, weight: float, synapse_model: str,
+                          synapse_params: tuple) -> None:
+    """The weight rules of the synapse model (e.g. stdp_pl_synapse_hom w >= 0) on one
+    constant weight (native unit)."""
+    params = dict(synapse_params)
+    for rule in SYNAPSE_CATALOGUE[synapse_model].weight_rules:
+        for found, expected in rule.of_weight(params, weight):
+            ck.fail(path, found, expected)
+
+
 POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop")
 DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
 SPIKE_GENERATOR_KEYS = ("type", "target", "spike_times", "file", "per_neuron", "weight",
@@ -467,18 +454,13 @@ def read_sonata_rule(ck: Checker, rule: dict, rp, src: PopInfo, tgt: PopInfo, dt
 
 def check_file_weights(ck: Checker, path, edges_file: str, weights: tuple[float, float],
                        synapse_model: str, synapse_params: tuple) -> None:
-    """The signs a plastic model needs, over every syn_weight of a SONATA edges file (pA or
-    mV): stdp_pl_synapse_hom w >= 0 (it takes w ** mu), stdp_synapse the sign of Wmax."""
+    """The weight rules of the synapse model (stdp_pl_synapse_hom w >= 0, stdp_synapse the
+    sign of Wmax) over every syn_weight of a SONATA edges file (pA or mV)."""
     low, high = weights
-    if synapse_model == "stdp_pl_synapse_hom" and low < 0:
-        ck.fail(path, f"syn_weight {low:g} in {edges_file}",
-                "weights >= 0 for stdp_pl_synapse_hom (w ** mu)")
-    if synapse_model == "stdp_synapse":
-        wmax = dict(synapse_params)["Wmax"]
-        bad = low if wmax >= 0 else high
-        if (bad >= 0) != (wmax >= 0):
-            ck.fail(path, f"syn_weight {bad:g} in {edges_file} and Wmax {wmax:g} of "
-                    "different sign", "the same sign (NEST's stdp_synapse)")
+    params = dict(synapse_params)
+    for rule in SYNAPSE_CATALOGUE[synapse_model].weight_rules:
+        for found, expected in rule.of_file(params, low, high, edges_file):
+            ck.fail(path, found, expected)
 
 
 def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
@@ -529,17 +511,10 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                                   choices=SYNAPSE_MODELS)
         synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
         weight_full = read_weight(ck, syn, sp, tgt)
-        if synapse_model == "stdp_pl_synapse_hom":
-            w_dist = sc.weight(weight_full)
-            if w_dist.kind == "constant" and w_dist.value < 0:
-                ck.fail(sp + ("weight",), f"weight {w_dist.value}",
-                        "a weight >= 0 (stdp_pl_synapse_hom: w ** mu)")
-        if synapse_model == "stdp_synapse":
-            wmax = dict(synapse_params)["Wmax"]
-            w_dist = sc.weight(weight_full)
-            if w_dist.kind == "constant" and (w_dist.value >= 0) != (wmax >= 0):
-                ck.fail(sp + ("weight",), f"weight {w_dist.value} and Wmax {wmax} of "
-                        "different sign", "the same sign (NEST's stdp_synapse)")
+        w_dist = sc.weight(weight_full)
+        if w_dist.kind == "constant":
+            check_constant_weight(ck, sp + ("weight",), w_dist.value, synapse_model,
+                                  synapse_params)
         if isinstance(syn.get("delay"), dict) and "distance_dependent" in syn["delay"]:
             if len(syn["delay"]) != 1:
                 ck.fail(sp + ("delay",), "distance_dependent with other keys",
