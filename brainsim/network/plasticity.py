@@ -1,17 +1,17 @@
-"""Plastic synapses (every synapse model with its own delivery: stdp_synapse,
-stdp_pl_synapse_hom, tsodyks_synapse, tsodyks2_synapse; declared in
-brainsim.catalogue.synapses): per-projection CSR, per-source state and the postsynaptic
-spike histories, all flat arrays (docs/architecture.md §2.6, §4, §10, §12).
+"""Plastic synapses (every synapse model with its own delivery, declared in
+brainsim.catalogue.synapses; docs/synapse-models.md lists them): per-projection CSR,
+per-source state and the postsynaptic spike histories, all flat arrays
+(docs/architecture.md §2.6, §4, §10, §12).
 
 - Each plastic projection has its own CSR by source gid (row order: target, k, as the
   static CSR), so static delivery keeps its kernel and speed. Its weights are the plastic
   weights (float64).
-- Per-source state (the model's `per_source` declaration: t_last and K_plus for STDP; x,
-  (y,) u and t_last for tsodyks) depends only on the source's spike train (NEST keeps it
-  per synapse, but every synapse of a source is updated by the same spikes from the same
-  start), so it is stored once per source of the projection. Every rank receives every
-  spike and updates every source, so these arrays are identical on all ranks (a
-  checkpoint stores them once).
+- Per-source state (the model's `per_source` declaration: t_last and K_plus for STDP;
+  t_last and x, u (and y) for short-term plasticity) depends only on the source's spike
+  train (NEST keeps it per synapse, but every synapse of a source is updated by the same
+  spikes from the same start), so it is stored once per source of the projection. Every
+  rank receives every spike and updates every source, so these arrays are identical on all
+  ranks (a checkpoint stores them once).
 - PostHistory: per local neuron with input from a model with a postsynaptic trace, a ring
   of (stamp step, K_minus) of its own spikes, as NEST's ArchivingNode history. Entries are
   dropped once outside every synapse's window (at or before min(t_last) - max_delay, with
@@ -72,7 +72,7 @@ class PlasticProjection:
 
     @property
     def presyn(self) -> dict:
-        """The per-source arrays besides t_last (tsodyks: x, (y,) u), by name."""
+        """The per-source arrays besides t_last (short-term plasticity: x, u, y)."""
         return {name: values for name, values in self.per_source_state.items()
                 if name != "t_last"}
 
