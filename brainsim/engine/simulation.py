@@ -84,8 +84,9 @@ class Engine:
             proj.synapse_model.deliver(self, proj, received, scratch)
 
     def plastic_state(self) -> dict | None:
-        """Plastic weights (by target gid, each target's synapses in CSR order), per-source
-        traces and post histories, as datasets for the checkpoint shard (None: none)."""
+        """Plastic weights (by target gid, each target's synapses in CSR order), the
+        per-source arrays each projection's synapse model declares (by their declared
+        names) and post histories, as datasets for the checkpoint shard (None: none)."""
         net = self.network
         if not net.plastic:
             return None

@@ -258,11 +258,12 @@ def read_plastic(path: str, manifest: dict, owns) -> dict:
 
     Shard layout under /plastic: per projection `p<index>/` the synapses onto the shard's
     neurons sorted by target gid (each target's synapses in CSR order: `target_gid`,
-    `source_gid`, `weight`) and, in every shard alike, the per-source state (`t_last`;
-    `kplus` for STDP models; `x`, `y`, `u` for tsodyks_synapse, `x`, `u` for
-    tsodyks2_synapse); `post/count` per shard neuron (gid order of /gids) with `post/step`,
-    `post/k` concatenated. Returns {"projections": {index: {target_gid, source_gid,
-    weight, kplus, t_last}}, "post": {gids, count, step, k}} (empty when none saved)."""
+    `source_gid`, `weight`) and, in every shard alike, one dataset per per-source array
+    the projection's synapse model declares (brainsim.catalogue.synapses, `per_source`:
+    `t_last`, then e.g. `kplus` or `x`, `y`, `u`), read back whatever their names;
+    `post/count` per shard neuron (gid order of /gids) with `post/step`, `post/k`
+    concatenated. Returns {"projections": {index: {target_gid, source_gid, weight, and
+    each per-source name}}, "post": {gids, count, step, k}} (empty when none saved)."""
     import h5py
     projections: dict = {}
     post = {"gids": [], "count": [], "step": [], "k": []}
