@@ -1,0 +1,197 @@
+"""Parse and check one `neuron_models.<name>` mapping into an EquationModel. Every problem
+is one SpecError at the YAML path of the entry the user has to edit."""
+from __future__ import annotations
+
+import ast
+import re
+
+from brainsim.spec.checker import Checker, describe
+
+from .dimensions import ExpressionProblem, parse_expression, unit_of
+from .ir import EquationModel, Parameter, StateVariable, Threshold
+from .receptors import read_receptors
+from .units import UNITS, Unit, UnitError, parse_quantity
+
+MODEL_KEYS = ("parameters", "state", "equations", "receptors", "threshold", "reset",
+              "refractory")
+ALWAYS_AVAILABLE = {"I_e": UNITS["pA"], "I_stim": UNITS["pA"]}  # I_e defaults to 0 pA
+EQUATION = re.compile(r"^\s*d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$")
+COMPARISONS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<"}
+PER_MS = UNITS["ms"] ** -1
+
+
+def parse_neuron_model(ck: Checker, name: str, spec) -> EquationModel:
+    """The model `neuron_models.<name>` of the document read through `ck`."""
+    path = ("neuron_models", name)
+    ck.mapping(spec, path, MODEL_KEYS, required=("parameters", "state", "equations",
+                                                   "threshold"))
+    parameters = _read_parameters(ck, spec, path + ("parameters",))
+    units = {p.name: p_unit for p, p_unit in parameters.values()}
+    state = _read_state(ck, spec, path + ("state",), units)
+    state_units = {s.name: unit for s, unit in state.values()}
+    receptors = read_receptors(ck, spec, path + ("receptors",), units, state_units)
+    symbols = {**units, **state_units, **_receptor_symbols(ck, receptors, units, state_units,
+                                                           path + ("receptors",))}
+    equations = _read_equations(ck, spec, path + ("equations",), state_units, symbols)
+    return EquationModel(
+        name=name, parameters=tuple(p for p, _ in parameters.values()),
+        state=tuple(s for s, _ in state.values()), equations=equations, receptors=receptors,
+        threshold=_read_threshold(ck, spec, path, symbols),
+        reset=_read_reset(ck, spec, path + ("reset",), state_units, symbols),
+        **_read_refractory(ck, spec, path + ("refractory",), units, state_units))
+
+
+def _expression_unit(ck, text, path, symbols) -> tuple[ast.expr, Unit]:
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = repr(float(text))
+    if not isinstance(text, str):
+        ck.fail(path, describe(text), "an expression")
+    try:
+        tree = parse_expression(text)
+        return tree, unit_of(tree, symbols)
+    except ExpressionProblem as problem:
+        ck.fail(path, problem.found, problem.expected)
+
+
+def _literal(ck, value, path) -> tuple | None:
+    """A '<number> <unit>' string as (value, Unit), None for an expression."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_quantity(value)
+    except UnitError as err:
+        ck.fail(path, str(err), "a number and a unit, or an expression")
+
+
+def _read_parameters(ck, spec, path) -> dict:
+    body = spec["parameters"]
+    ck.mapping(body, path, list(body) if isinstance(body, dict) else [])
+    out = {}
+    for key, value in {"I_e": "0 pA", **body}.items():
+        try:
+            quantity = parse_quantity(value)
+        except UnitError as err:
+            ck.fail(path + (key,), str(err), "a number and a unit, e.g. '250 pF'")
+        if quantity is None:
+            ck.fail(path + (key,), describe(value), "a number and a unit, e.g. '250 pF'")
+        if key == "I_e" and not quantity[1].same_dimension(UNITS["pA"]):
+            ck.fail(path + (key,), f"dimension mismatch: I_e in {quantity[1]}", "a current")
+        out[key] = (Parameter(key, str(quantity[1]), quantity[0]), quantity[1])
+    return out
+
+
+def _read_state(ck, spec, path, units) -> dict:
+    body = spec["state"]
+    ck.mapping(body, path, list(body) if isinstance(body, dict) else [])
+    out = {}
+    for key, value in body.items():
+        if key in units:
+            ck.fail(path + (key,), f"state variable '{key}' clashes with parameter '{key}'",
+                    "distinct names")
+        quantity = _literal(ck, value, path + (key,))
+        if quantity is not None:
+            out[key] = (StateVariable(key, str(quantity[1]), repr(quantity[0])), quantity[1])
+            continue
+        tree, unit = _expression_unit(ck, value, path + (key,), units)
+        out[key] = (StateVariable(key, str(unit), ast.unparse(tree)), unit)
+    return out
+
+
+def _receptor_symbols(ck, receptors, units, state_units, path) -> dict:
+    """Receptor symbols and their units; a clash with another name is an error."""
+    out = dict(ALWAYS_AVAILABLE)
+    for receptor in receptors:
+        own = {receptor.current_symbol: UNITS["pA"]} if receptor.current_symbol else {}
+        if receptor.kind == "conductance":
+            own[receptor.symbol] = UNITS["nS"]
+        for symbol, unit in own.items():
+            if symbol in units or symbol in state_units or symbol in out:
+                ck.fail(path + (receptor.name,), f"receptor symbol '{symbol}' clashes with "
+                        "a parameter, state variable or other symbol", "distinct names")
+            out[symbol] = unit
+    return out
+
+
+def _read_equations(ck, spec, path, state_units, symbols) -> tuple:
+    text = spec["equations"]
+    if not isinstance(text, str):
+        ck.fail(path, describe(text), "a block of lines 'dX/dt = expression'")
+    lines = [line.split("#")[0] for line in text.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    out = {}
+    for index, line in enumerate(lines):
+        here = path + (index,)
+        match = EQUATION.match(line)
+        if not match:
+            ck.fail(here, f"'{line.strip()}' is not an equation", "'dX/dt = expression'")
+        variable, rhs = match.group(1), match.group(2)
+        if variable not in state_units:
+            ck.fail(here, f"equation for unknown variable '{variable}'",
+                    "one of the state variables " + ", ".join(state_units))
+        if variable in out:
+            ck.fail(here, f"duplicate equation for '{variable}'", "one equation per variable")
+        tree, unit = _expression_unit(ck, rhs, here, symbols)
+        wanted = state_units[variable] * PER_MS
+        if not unit.same_dimension(wanted):
+            ck.fail(here, f"dimension mismatch: d{variable}/dt is in {unit}",
+                    f"{wanted} (unit of {variable} per ms)")
+        out[variable] = ast.unparse(tree)
+    missing = [name for name in state_units if name not in out]
+    if missing:
+        ck.fail(path, f"state variable '{missing[0]}' without equation",
+                f"a line 'd{missing[0]}/dt = ...'")
+    return tuple(out.items())
+
+
+def _read_threshold(ck, spec, path, symbols) -> Threshold:
+    here = path + ("threshold",)
+    tree = None
+    if isinstance(spec["threshold"], str):
+        try:
+            tree = parse_expression(spec["threshold"])
+        except ExpressionProblem as problem:
+            ck.fail(here, problem.found, problem.expected)
+    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1
+            and type(tree.ops[0]) in COMPARISONS):
+        ck.fail(here, f"threshold {describe(spec['threshold'])} is not a comparison",
+                "'a >= b' (>=, >, <= or <)")
+    left_text, right_text = ast.unparse(tree.left), ast.unparse(tree.comparators[0])
+    _, left = _expression_unit(ck, left_text, here, symbols)
+    _, right = _expression_unit(ck, right_text, here, symbols)
+    if not left.same_dimension(right):
+        ck.fail(here, f"dimension mismatch: {left} compared with {right}",
+                "both sides of one dimension")
+    return Threshold(left_text, COMPARISONS[type(tree.ops[0])], right_text)
+
+
+def _read_reset(ck, spec, path, state_units, symbols) -> tuple:
+    body = spec.get("reset", {})
+    ck.mapping(body, path, list(state_units), what="a mapping of state variable to value")
+    out = []
+    for variable, value in body.items():
+        tree, unit = _expression_unit(ck, value, path + (variable,), symbols)
+        if not unit.same_dimension(state_units[variable]):
+            ck.fail(path + (variable,), f"dimension mismatch: {variable} reset to {unit}",
+                    f"a value in {state_units[variable]}")
+        out.append((variable, ast.unparse(tree)))
+    return tuple(out)
+
+
+def _read_refractory(ck, spec, path, units, state_units) -> dict:
+    if "refractory" not in spec:
+        return {"refractory_duration": None, "clamped": ()}
+    body = spec["refractory"]
+    ck.mapping(body, path, ("duration", "clamp"), required=("duration",))
+    literal = _literal(ck, body["duration"], path + ("duration",))
+    if literal is not None:
+        tree, unit = ast.Constant(literal[0]), literal[1]
+    else:
+        tree, unit = _expression_unit(ck, body["duration"], path + ("duration",), units)
+    if not unit.same_dimension(UNITS["ms"]):
+        ck.fail(path + ("duration",), f"dimension mismatch: duration in {unit}", "a time (ms)")
+    clamped = ck.list_of(body, "clamp", path)
+    for index, variable in enumerate(clamped):
+        if variable not in state_units:
+            ck.fail(path + ("clamp", index), f"clamp of unknown variable {describe(variable)}",
+                    "one of the state variables " + ", ".join(state_units))
+    return {"refractory_duration": ast.unparse(tree), "clamped": tuple(clamped)}

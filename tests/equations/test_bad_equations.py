@@ -1,0 +1,57 @@
+"""Each bad input is one SpecError at the exact YAML path, naming what was expected."""
+import pytest
+
+from brainsim.spec.errors import SpecError, format_path
+from test_parse_models import EXAMPLE
+from equation_yaml import parse_text
+
+M = "neuron_models.my_adaptive_lif."
+
+
+@pytest.mark.parametrize("old, new, path, message", [
+    ("- w + I_e)/C_m", "- w + I_x)/C_m", "equations[0]", "unknown symbol 'I_x'"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w", "equations[1]",
+     "dimension mismatch: dw/dt is in pA; expected pA/ms (unit of w per ms)"),
+    ("(V_m - E_L)/tau_m +", "(V_m - w)/tau_m +", "equations[0]",
+     "dimension mismatch in 'V_m - w': mV and pA"),
+    ("      dw/dt = -w/tau_w\n", "", "equations", "state variable 'w' without equation"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w\n      du/dt = 0", "equations[2]",
+     "equation for unknown variable 'u'"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w\n      dw/dt = 0/tau_w", "equations[2]",
+     "duplicate equation for 'w'"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w if w else w", "equations[1]",
+     "unsupported construct"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w**b", "equations[1]", "unsupported construct"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w*exp(w)", "equations[1]",
+     "dimension mismatch: exp() of pA"),
+    ("dw/dt = -w/tau_w", "dw/dt = -w/tau_w*sin(w)", "equations[1]",
+     "unsupported construct 'sin(w)'"),
+    ("dw/dt = -w/tau_w", "w = 0", "equations[1]", "'w = 0' is not an equation"),
+    ("kernel: exp, tau: tau_syn_ex", "kernel: gauss, tau: tau_syn_ex", "receptors.ex.kernel",
+     "'gauss'"),
+    ("kernel: exp, tau: tau_syn_ex,", "kernel: exp,", "receptors.ex", "missing key 'tau'"),
+    ("tau: tau_syn_in,", "tau: V_th,", "receptors.in.tau", "dimension mismatch: 'V_th' is in mV"),
+    ("threshold: V_m >= V_th", "threshold: V_m - V_th", "threshold", "is not a comparison"),
+    ("threshold: V_m >= V_th", "threshold: V_m >= b", "threshold",
+     "dimension mismatch: mV compared with pA"),
+    ("reset: {V_m: V_reset,", "reset: {V_m: b,", "reset.V_m",
+     "dimension mismatch: V_m reset to pA"),
+    ("reset: {V_m: V_reset,", "reset: {U: V_reset,", "reset.U", "unknown key 'U'"),
+    ("clamp: [V_m]", "clamp: [V_m, U]", "refractory.clamp[1]", "clamp of unknown variable 'U'"),
+    ("state: {V_m: E_L,", "state: {V_m: E_L, b: 0 pA,", "state.b",
+     "state variable 'b' clashes with parameter 'b'"),
+    ("current: I_ex}", "current: tau_m}", "receptors.ex",
+     "receptor symbol 'tau_m' clashes with a parameter"),
+    ("C_m: 250 pF", "C_m: 250 furlong", "parameters.C_m", "unknown unit 'furlong'"),
+    ("duration: t_ref", "duration: V_th", "refractory.duration",
+     "dimension mismatch: duration in mV"),
+])
+def test_bad_input_is_one_line_error_at_its_path(old, new, path, message):
+    assert old in EXAMPLE
+    with pytest.raises(SpecError) as caught:
+        parse_text(EXAMPLE.replace(old, new))
+    err = caught.value
+    assert err.file == "model.yaml" and "\n" not in str(err)
+    assert format_path(err.path) == M + path, str(err)
+    assert f": {M + path}: " in str(err)
+    assert message in err.message, str(err)
