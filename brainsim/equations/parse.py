@@ -67,6 +67,9 @@ def _read_parameters(ck, spec, path) -> dict:
     body = spec["parameters"]
     ck.mapping(body, path, list(body) if isinstance(body, dict) else [])
     out = {}
+    if "I_stim" in body:
+        ck.fail(path + ("I_stim",), "parameter 'I_stim' clashes with the summed input "
+                "current I_stim", "another name")
     for key, value in {"I_e": "0 pA", **body}.items():
         try:
             quantity = parse_quantity(value)
