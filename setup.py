@@ -119,8 +119,9 @@ setup(
         compiler_directives={"boundscheck": False, "wraparound": False,
                              "cdivision": True, "initializedcheck": False},
     ),
+    # sympy: the equation models' symbolic analysis and propagators (imported lazily)
     install_requires=["numpy>=1.26", "mpi4py>=4.0", "h5py>=3.10", "PyYAML>=6.0",
-                      "matplotlib>=3.10"],
+                      "matplotlib>=3.10", "sympy>=1.12"],
     extras_require={"mpich": ["mpich"],
                     "analysis": ["neo>=0.13", "quantities>=0.16", "elephant>=1.1"],
                     # build ... wheel: tests/packaging builds the wheel without isolation

@@ -6,10 +6,11 @@ import ast
 from fractions import Fraction
 from typing import Mapping
 
-from .units import DIMENSIONLESS, Unit
+from .units import DIMENSIONLESS, UNITS, Unit
 
-FUNCTIONS = ("exp", "log", "sqrt", "abs", "min", "max", "tanh")
-_DIMENSIONLESS_ARGUMENT = ("exp", "log", "tanh")
+FUNCTIONS = ("exp", "log", "sqrt", "abs", "min", "max", "tanh", "sinh", "cosh", "sin",
+             "cos")
+_DIMENSIONLESS_ARGUMENT = ("exp", "log", "tanh", "sinh", "cosh", "sin", "cos")
 
 
 class ExpressionProblem(ValueError):
@@ -45,6 +46,8 @@ def unit_of(node, symbols: Mapping[str, Unit]) -> Unit:
             and not isinstance(node.value, bool):
         return DIMENSIONLESS
     if isinstance(node, ast.Name):
+        if node.id not in symbols and node.id in UNITS:
+            return UNITS[node.id]      # a unit literal (`140*mV/ms`): its value is its scale
         if node.id not in symbols:
             raise ExpressionProblem(f"unknown symbol '{node.id}'",
                                     "a parameter, state variable, receptor symbol, I_e or "

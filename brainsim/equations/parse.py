@@ -8,12 +8,13 @@ import re
 from brainsim.spec.checker import Checker, describe
 
 from .dimensions import ExpressionProblem, parse_expression, unit_of
-from .ir import EquationModel, Parameter, StateVariable, Threshold
+from .ir import Auxiliary, EquationModel, Parameter, StateVariable, Threshold
 from .receptors import read_receptors
-from .units import UNITS, Unit, UnitError, parse_quantity
+from .solver import read_rkf45_control
+from .units import UNITS, Unit, UnitError, parse_quantity, parse_unit
 
-MODEL_KEYS = ("parameters", "state", "equations", "receptors", "threshold", "reset",
-              "refractory")
+MODEL_KEYS = ("parameters", "state", "expressions", "equations", "receptors", "threshold",
+              "reset", "refractory", "rkf45")
 ALWAYS_AVAILABLE = {"I_e": UNITS["pA"], "I_stim": UNITS["pA"]}  # I_e defaults to 0 pA
 EQUATION = re.compile(r"^\s*d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$")
 COMPARISONS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<"}
@@ -32,8 +33,12 @@ def parse_neuron_model(ck: Checker, name: str, spec) -> EquationModel:
     receptors = read_receptors(ck, spec, path + ("receptors",), units, state_units)
     symbols = {**units, **state_units, **_receptor_symbols(ck, receptors, units, state_units,
                                                            path + ("receptors",))}
+    auxiliaries = _read_auxiliaries(ck, spec, path + ("expressions",), symbols)
+    symbols.update({a.name: unit for a, unit in auxiliaries})
     equations = _read_equations(ck, spec, path + ("equations",), state_units, symbols)
     return EquationModel(
+        auxiliaries=tuple(a for a, _ in auxiliaries),
+        rkf45=read_rkf45_control(ck, spec, path + ("rkf45",)),
         name=name, parameters=tuple(p for p, _ in parameters.values()),
         state=tuple(s for s, _ in state.values()), equations=equations, receptors=receptors,
         threshold=_read_threshold(ck, spec, path, symbols),
@@ -104,14 +109,33 @@ def _receptor_symbols(ck, receptors, units, state_units, path) -> dict:
     """Receptor symbols and their units; a clash with another name is an error."""
     out = dict(ALWAYS_AVAILABLE)
     for receptor in receptors:
-        own = {receptor.current_symbol: UNITS["pA"]} if receptor.current_symbol else {}
-        if receptor.kind == "conductance":
-            own[receptor.symbol] = UNITS["nS"]
+        own = {name: parse_unit(unit) for name, unit in receptor.state}
+        if receptor.current_symbol:
+            own[receptor.current_symbol] = UNITS["pA"]
         for symbol, unit in own.items():
             if symbol in units or symbol in state_units or symbol in out:
                 ck.fail(path + (receptor.name,), f"receptor symbol '{symbol}' clashes with "
                         "a parameter, state variable or other symbol", "distinct names")
             out[symbol] = unit
+    return out
+
+
+def _read_auxiliaries(ck, spec, path, symbols) -> list:
+    """`expressions:` name -> expression, each usable after its definition."""
+    body = spec.get("expressions", {})
+    ck.mapping(body, path, list(body) if isinstance(body, dict) else [],
+               what="a mapping of name to expression")
+    known, out = dict(symbols), []
+    for name, text in body.items():
+        here = path + (name,)
+        if name in known:
+            ck.fail(here, f"expression name '{name}' clashes with another symbol",
+                    "a new name")
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", name):
+            ck.fail(here, f"expression name '{name}'", "an identifier")
+        tree, unit = _expression_unit(ck, text, here, known)
+        known[name] = unit
+        out.append((Auxiliary(name, str(unit), ast.unparse(tree)), unit))
     return out
 
 

@@ -62,7 +62,7 @@ def internal_name(dims) -> str:
     key = tuple(int(d) if d.denominator == 1 else d for d in dims)
     if key in _NAMES:
         return _NAMES[key]
-    parts = [f"{n}^{d}" for n, d in zip(("mV", "ms", "pA"), key) if d != 0]
+    parts = [n if d == 1 else f"{n}^{d}" for n, d in zip(("mV", "ms", "pA"), key) if d != 0]
     return " ".join(parts)
 
 

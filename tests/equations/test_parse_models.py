@@ -34,23 +34,22 @@ def test_example_parses_to_expected_ir():
     assert model.state == (StateVariable("V_m", "mV", "E_L"), StateVariable("w", "pA", "0.0"))
     assert model.rhs("w") == "-w / tau_w"
     assert model.rhs("V_m") == "-(V_m - E_L) / tau_m + (I_ex + I_in - w + I_e) / C_m"
-    assert model.receptors[0] == Receptor("ex", "exp", "current", ("tau_syn_ex",), "I_ex",
-                                          "I_ex", "I_ex")
+    assert model.receptors[0] == Receptor(
+        "ex", "exp", "current", ("tau_syn_ex",), "I_ex", "I_ex", "I_ex", jump="I_ex",
+        jump_factor="1.0", weight_unit="pA", state=(("I_ex", "pA"),),
+        equations=(("I_ex", "-I_ex / tau_syn_ex"),))
     assert model.threshold == Threshold("V_m", ">=", "V_th")
     assert model.reset == (("V_m", "V_reset"), ("w", "w + b"))
     assert model.refractory_duration == "t_ref" and model.clamped == ("V_m",)
     assert model.recordables == ("V_m", "w", "I_ex", "I_in")
-    assert model.linear_variables() == ("V_m", "w")
 
 
-@pytest.mark.parametrize("name, linear", [
-    ("iaf_psc_exp", ("V_m",)),
-    ("iaf_cond_exp", ()),             # g_ex*(E_ex - V_m): a conductance multiplies V_m
-    ("aeif_cond_exp", ("w",))])       # exp((V_m - V_th)/Delta_T) and g*V in dV_m/dt
-def test_shipped_models_parse_and_are_classified(name, linear):
+@pytest.mark.parametrize("name", ["iaf_psc_exp", "iaf_psc_alpha", "iaf_cond_exp",
+                                  "aeif_cond_exp", "izhikevich"])
+def test_shipped_models_parse(name):
     model = parse_text((NEURONS / f"{name}.yaml").read_text(), f"{name}.yaml")
     assert model.name == name
-    assert model.linear_variables() == linear
+    assert {p.name for p in model.parameters} >= {"I_e"}
 
 
 def test_conductance_receptor_defines_its_current():
@@ -69,7 +68,13 @@ def test_alpha_beta_and_delta_kernels():
         "al: {kernel: alpha, tau: tau_syn_ex, current: I_al}, "
         "de: {kernel: delta, jump: V_m}")
     model = parse_text(text)
-    kinds = {r.name: (r.kernel, r.time_constants, r.jump) for r in model.receptors}
-    assert kinds["in"] == ("beta", ("tau_r", "tau_syn_in"), None)
-    assert kinds["al"] == ("alpha", ("tau_syn_ex",), None)
-    assert kinds["de"] == ("delta", (), "V_m")
+    kinds = {r.name: (r.kernel, r.time_constants, r.jump, r.jump_factor, r.weight_unit)
+             for r in model.receptors}
+    assert kinds["in"] == ("beta", ("tau_r", "tau_syn_in"), "dI_in",
+                           "beta_normalization_factor(tau_r, tau_syn_in)", "pA")
+    assert kinds["al"] == ("alpha", ("tau_syn_ex",), "dI_al", "2.718281828459045 / tau_syn_ex",
+                           "pA")
+    assert kinds["de"] == ("delta", (), "V_m", "1.0", "mV")
+    beta = {r.name: r for r in model.receptors}["in"]
+    assert beta.state == (("I_in", "pA"), ("dI_in", "pA/ms"))
+    assert beta.equations == (("dI_in", "-dI_in / tau_syn_in"), ("I_in", "dI_in - I_in / tau_r"))
