@@ -1,0 +1,174 @@
+"""Lowering a ModelIR to the code generator's KernelSpec (brainsim/codegen/kernel_spec.py)
+plus the Python function that computes its per-segment columns before the run.
+
+Exact models keep their offset variables relative in the kernel, as NEST does (the
+array holds V_m - E_L; threshold and parameter-only resets become columns such as
+threshold_V_m = V_th - E_L), so iaf_psc_exp/alpha written as equations compute the
+built-ins' values with the built-ins' operations. RKF45 models keep absolute values.
+Receptors map in order onto the ring's channels: the first reads weights >= 0, the second
+weights < 0 (a conductance receptor on it subtracts its negative weights, as NEST)."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from brainsim.codegen.kernel_spec import (RING_CHANNELS, ExactUpdate, KernelSpec,
+                                          Receptor as PortSpec, Rkf45Update, StateArray,
+                                          default_arguments)
+from brainsim.spec.expressions import evaluate as evaluate_expression
+from brainsim.timesteps import steps_rounded_up
+
+from .ir import ModelIR
+from .nest_formulas import beta_normalization_factor
+from .numeric import evaluate as evaluate_propagators
+
+STEP_COLUMN = "h_step"              # the simulation step (ms), RKF45 models
+REFRACTORY_COLUMN = "refractory_counts"
+
+
+class LowerError(ValueError):
+    """An IR the kernel cannot express (e.g. more receptors than ring channels)."""
+
+
+@dataclass(frozen=True)
+class LoweredModel:
+    """spec: the KernelSpec. segment_constants(values, dt) -> {column: float} for the
+    parameter values (internal units, every parameter) of one segment and the step dt
+    (ms). stored_offsets: (variable, offset expression over parameters): the kernel's
+    array holds value - offset (recording and initial values must convert)."""
+    spec: KernelSpec
+    segment_constants: Callable[[Mapping[str, float], float], dict]
+    stored_offsets: tuple
+
+
+def lower(ir: ModelIR) -> LoweredModel:
+    if len(ir.receptors) > RING_CHANNELS:
+        raise LowerError(f"model '{ir.name}' has {len(ir.receptors)} receptors; the ring "
+                         f"buffer has {RING_CHANNELS} channels (weights >= 0, < 0)")
+    offsets = dict(ir.linear.offsets) if ir.linear else {}
+    constants = {}      # column -> function(values, dt) for the derived columns
+    ports = tuple(_port(r, channel, constants) for channel, r in enumerate(ir.receptors))
+    threshold = _stored_threshold(ir, offsets, constants)
+    reset = tuple(_stored_reset(variable, text, ir, offsets, constants)
+                  for variable, text in ir.reset)
+    refractory = _refractory(ir, constants)
+    update = _exact(ir) if ir.scheme == "exact" else _rkf45(ir, constants)
+    parameter_columns = tuple(p.name for p in ir.parameters)
+    propagator_columns = tuple(p.name for p in ir.linear.propagators) if ir.linear else ()
+    columns = parameter_columns + propagator_columns + tuple(constants)
+    variables = tuple(StateArray(s.name) for s in ir.state)
+    spec = KernelSpec(
+        model=ir.name, variables=variables,
+        state_arguments=default_arguments(variables, ir.scheme == "rkf45"),
+        columns=columns, receptors=ports, update=update, threshold=threshold, reset=reset,
+        refractory_steps=refractory,
+        integer_columns=(REFRACTORY_COLUMN,) if refractory else ())
+
+    def segment_constants(values: Mapping[str, float], dt: float) -> dict:
+        out = {name: float(values[name]) for name in parameter_columns}
+        if ir.linear:
+            out.update(evaluate_propagators(ir.linear, values, dt))
+        out.update({name: function(values, dt) for name, function in constants.items()})
+        return {name: out[name] for name in columns}
+
+    return LoweredModel(spec, segment_constants, tuple(offsets.items()))
+
+
+def _value(text: str):
+    """A function (values, dt) -> float of a parameter-only expression text."""
+    return lambda values, dt: evaluate_expression(text, values)
+
+
+def _port(receptor, channel, constants) -> PortSpec:
+    if receptor.kernel == "beta":
+        rise, decay = receptor.time_constants
+        factor = lambda values, dt: beta_normalization_factor(values[rise], values[decay])
+    elif receptor.jump_factor != "1.0":
+        factor = _value(receptor.jump_factor)
+    else:
+        factor = None
+    negative = receptor.kind == "conductance" and channel == 1
+    if factor is None:
+        return PortSpec(receptor.name, channel, receptor.jump, "-1.0" if negative else "1.0")
+    column = f"jump_{receptor.name}"
+    constants[column] = factor
+    return PortSpec(receptor.name, channel, receptor.jump, f"-{column}" if negative else column)
+
+
+def _parameter_only(text: str, ir: ModelIR) -> bool:
+    parameters = {p.name for p in ir.parameters}
+    names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+    return names <= parameters
+
+
+def _shifted(text: str, offsets: dict, constants) -> str:
+    """`text` over absolute values, written over the stored (relative) ones."""
+    class Shift(ast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id not in offsets:
+                return node
+            column = _offset_column(node.id, offsets, constants)
+            return ast.BinOp(ast.Name(node.id, ast.Load()), ast.Add(),
+                             ast.Name(column, ast.Load()))
+    tree = Shift().visit(ast.parse(text, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _offset_column(variable, offsets, constants) -> str:
+    column = f"offset_{variable}"
+    constants.setdefault(column, _value(offsets[variable]))
+    return column
+
+
+def _stored_threshold(ir, offsets, constants) -> str:
+    threshold = ir.model.threshold
+    if threshold.left in offsets and _parameter_only(threshold.right, ir):
+        column = f"threshold_{threshold.left}"
+        right, offset = _value(threshold.right), _value(offsets[threshold.left])
+        constants[column] = lambda values, dt: right(values, dt) - offset(values, dt)
+        return f"{threshold.left} {threshold.operator} {column}"
+    return _shifted(ir.threshold, offsets, constants)
+
+
+def _stored_reset(variable, text, ir, offsets, constants) -> tuple:
+    if variable not in offsets:
+        return variable, _shifted(text, offsets, constants)
+    if _parameter_only(text, ir):
+        column = f"reset_{variable}"
+        value, offset = _value(text), _value(offsets[variable])
+        constants[column] = lambda values, dt: value(values, dt) - offset(values, dt)
+        return variable, column
+    shifted = _shifted(text, offsets, constants)
+    return variable, f"({shifted}) - {_offset_column(variable, offsets, constants)}"
+
+
+def _refractory(ir, constants) -> str | None:
+    duration = ir.model.refractory_duration
+    if duration is None:
+        return None
+    length = _value(duration)
+    constants[REFRACTORY_COLUMN] = lambda values, dt: float(
+        steps_rounded_up(length(values, dt), dt))
+    if ir.scheme == "rkf45" and ir.nonlinear.control.spike_within_step:
+        # the counter is decremented in the spike's own step (NEST's aeif_*)
+        return f"{REFRACTORY_COLUMN} + 1 if {REFRACTORY_COLUMN} > 0 else 0"
+    return REFRACTORY_COLUMN
+
+
+def _exact(ir) -> ExactUpdate:
+    return ExactUpdate(assignments=ir.linear.updates, clamped=ir.model.clamped)
+
+
+def _rkf45(ir, constants) -> Rkf45Update:
+    system = ir.nonlinear
+    constants[STEP_COLUMN] = lambda values, dt: float(dt)
+    clamped = set(ir.model.clamped)
+    derivatives = tuple((v, f"0.0 if is_refractory else ({text})" if v in clamped else text)
+                        for v, text in system.derivatives)
+    control = system.control
+    return Rkf45Update(derivatives=derivatives, dt=STEP_COLUMN,
+                       eps_abs=repr(control.eps_abs), eps_rel=repr(control.eps_rel),
+                       a_y=repr(control.a_y), a_dydt=repr(control.a_dydt),
+                       spike_within_step=control.spike_within_step,
+                       definitions=system.definitions)
