@@ -51,7 +51,7 @@ EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
 _NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL)
 # The first line of a compile log worth a one-line message: Cython's "file:line:col: msg"
 # or the C compiler's "error:".
-_FIRST_ERROR = re.compile(r"(\.pyx:\d+:\d+: .*|error: .*|Error: .*)")
+_FIRST_ERROR = re.compile(r"(\S+\.pyx:\d+:\d+: .*|\S+:\d+:\d+: (?:fatal )?error: .*|error: .*)")
 
 
 class KernelCompileError(RuntimeError):
@@ -161,7 +161,8 @@ def _first_error(log: str) -> str:
     for line in log.splitlines():
         found = _FIRST_ERROR.search(line)
         if found:
-            return found.group(1).strip()
+            where, colon, message = found.group(1).strip().partition(":")
+            return os.path.basename(where) + colon + message   # the file, not its folder
     lines = [line for line in log.splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no output"
 
@@ -267,25 +268,30 @@ def _attempt(source: str, model: str, cache_dir: str | None):
         return None, f"generated kernel of {model}: cache {exc.filename}: {exc.strerror}"
 
 
+def _agreed_path(source: str, model: str, cache_dir: str | None, comm):
+    """(path, None) or (None, error) on every rank together: rank 0 first, then the
+    others in their own cache folders; any rank's failure is every rank's."""
+    path, error = _attempt(source, model, cache_dir) if comm.rank == 0 else (None, None)
+    first = comm.bcast(error)
+    if first is not None:
+        return None, first
+    if comm.rank != 0:
+        path, error = _attempt(source, model, cache_dir)
+    if comm.allreduce_max(0 if error is None else 1):
+        return None, error or (f"generated kernel of {model}: compiling or publishing "
+                               "failed on another rank")
+    return path, None
+
+
 def load_kernel(source: str, model: str, cache_dir: str | None = None, comm=None):
     """The loaded kernel module of this generated source, compiled at most once per cache
     folder. comm: None (one process) or the run's communicator (rank 0 compiles first,
-    see the module docstring). Raises KernelCompileError on every rank together."""
-    name = module_name(model, cache_key(source))
-    if name in _MODULES:
-        return _MODULES[name]
+    see the module docstring; every rank must call this, the collectives are always
+    made). Raises KernelCompileError, under MPI on every rank together."""
     if comm is None or comm.size == 1:
         path, error = _attempt(source, model, cache_dir)
     else:
-        path, error = _attempt(source, model, cache_dir) if comm.rank == 0 else (None, None)
-        first = comm.bcast(error)
-        if first is not None:
-            raise KernelCompileError(first)
-        if comm.rank != 0:
-            path, error = _attempt(source, model, cache_dir)
-        if comm.allreduce_max(0 if error is None else 1):
-            raise KernelCompileError(error or f"generated kernel of {model}: compiling or "
-                                     "publishing failed on another rank")
+        path, error = _agreed_path(source, model, cache_dir, comm)
     if error is not None:
         raise KernelCompileError(error)
     try:
