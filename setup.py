@@ -120,8 +120,11 @@ setup(
                              "cdivision": True, "initializedcheck": False},
     ),
     # sympy: the equation models' symbolic analysis and propagators (imported lazily)
+    # Cython and setuptools at run time too: models from equations compile their
+    # generated kernels on first use (brainsim/codegen/cache.py), cimporting the .pxd
+    # files shipped as package data.
     install_requires=["numpy>=1.26", "mpi4py>=4.0", "h5py>=3.10", "PyYAML>=6.0",
-                      "matplotlib>=3.10", "sympy>=1.12"],
+                      "matplotlib>=3.10", "sympy>=1.12", "Cython>=3.0", "setuptools>=64"],
     extras_require={"mpich": ["mpich"],
                     "analysis": ["neo>=0.13", "quantities>=0.16", "elephant>=1.1"],
                     # build ... wheel: tests/packaging builds the wheel without isolation
