@@ -88,3 +88,36 @@ def test_more_receptors_than_ring_channels_are_refused():
                            "nmda: {kernel: exp, tau: tau_syn_in, current: I_nmda}")
     with pytest.raises(LowerError, match="3 receptors; the ring buffer has 2 channels"):
         lower(text_ir(text))
+
+
+HAND_NAMES = {"I_syn_ex": "i_syn_ex", "I_syn_in": "i_syn_in", "P_V_m__V_m": "P22",
+              "P_V_m__I_syn_ex": "P21ex", "P_V_m__I_syn_in": "P21in", "Q_V_m__V_m": "P20",
+              "P_I_syn_ex__I_syn_ex": "P11ex", "P_I_syn_in__I_syn_in": "P11in",
+              "threshold_V_m": "theta", "reset_V_m": "V_reset"}
+
+
+def renamed(text: str) -> str:
+    import ast
+
+    class Rename(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return ast.Name(HAND_NAMES.get(node.id, node.id), ast.Load())
+    return ast.unparse(Rename().visit(ast.parse(text, mode="eval")))
+
+
+def test_lowered_iaf_psc_exp_is_the_codegen_hand_spec_up_to_names():
+    """tests/codegen runs hand_specs.IAF_PSC_EXP bit for bit against the built-in kernel;
+    the lowered equation model has the same step, expression for expression."""
+    import sys
+    from pathlib import Path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "codegen"))
+    from hand_specs import IAF_PSC_EXP as hand
+    spec = lower(shipped_ir("iaf_psc_exp")).spec
+    assert [(HAND_NAMES.get(v, v), renamed(t)) for v, t in spec.update.assignments] == \
+        [(v, renamed(t)) for v, t in hand.update.assignments]
+    assert spec.update.clamped == hand.update.clamped
+    assert renamed(spec.threshold) == hand.threshold
+    assert [(v, renamed(t)) for v, t in spec.reset] == list(hand.reset)
+    assert [(r.name, r.channel, HAND_NAMES.get(r.target), r.factor) for r in spec.receptors] == \
+        [(r.name, r.channel, r.target, r.factor) for r in hand.receptors]
+    assert spec.refractory_steps == hand.refractory_steps
