@@ -10,7 +10,11 @@ from test_parse_models import EXAMPLE
     ("iaf_psc_alpha", "exact", ("V_m", "I_syn_ex", "dI_syn_ex", "I_syn_in", "dI_syn_in")),
     ("iaf_cond_exp", "rkf45", ("g_ex", "g_in")),          # g*(E - V_m) is not linear
     ("aeif_cond_exp", "rkf45", ("w", "g_ex", "g_in")),    # exp((V_m - V_th)/Delta_T)
-    ("izhikevich", "rkf45", ("U_m",))])                   # V_m**2
+    ("izhikevich", "rkf45", ("U_m",)),                    # V_m**2
+    ("aeif_psc_exp", "rkf45", ("I_syn_ex", "I_syn_in")),  # w reads min(V_m, V_peak)
+    ("aeif_cond_alpha", "rkf45", ("g_ex", "dg_ex", "g_in", "dg_in")),
+    ("iaf_cond_beta", "rkf45", ("g_ex", "dg_ex", "g_in", "dg_in")),
+    ("iaf_psc_exp_multisynapse", "exact", ("V_m", "I_syn_1", "I_syn_2", "I_syn_3"))])
 def test_shipped_models_are_classified(name, scheme, affine):
     ir = shipped_ir(name)
     assert ir.scheme == scheme and ir.affine == affine
@@ -83,3 +87,11 @@ def test_a_nonlinear_auxiliary_makes_the_model_rkf45():
     ir = text_ir(text)
     assert ir.scheme == "rkf45" and "V_m" not in ir.affine
     assert ("leak", "pow(V_m - E_L, 2.0) / 1.0") in ir.nonlinear.definitions
+
+
+def test_three_exp_ports_still_get_nest_propagators():
+    ir = shipped_ir("iaf_psc_exp_multisynapse")
+    forms = {p.name: p.form for p in ir.linear.propagators}
+    assert forms["P_V_m__I_syn_3"] == "nest_psc_exp" and forms["Q_V_m__V_m"] == "nest_p20"
+    assert dict(ir.linear.updates)["V_m"].endswith("I_syn_3 * P_V_m__I_syn_3 + (I_e + I_stim)"
+                                                   " * Q_V_m__V_m")

@@ -44,8 +44,7 @@ def test_example_parses_to_expected_ir():
     assert model.recordables == ("V_m", "w", "I_ex", "I_in")
 
 
-@pytest.mark.parametrize("name", ["iaf_psc_exp", "iaf_psc_alpha", "iaf_cond_exp",
-                                  "aeif_cond_exp", "izhikevich"])
+@pytest.mark.parametrize("name", sorted(p.stem for p in NEURONS.glob("*.yaml")))
 def test_shipped_models_parse(name):
     model = parse_text((NEURONS / f"{name}.yaml").read_text(), f"{name}.yaml")
     assert model.name == name
