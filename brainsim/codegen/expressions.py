@@ -125,6 +125,12 @@ def cython_text(text: str, rename: dict | None = None, integer: bool = False) ->
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
+def names_in(text: str) -> set[str]:
+    """The names a (checked) expression reads."""
+    return {node.id for node in ast.walk(ast.parse(text.strip(), mode="eval"))
+            if isinstance(node, ast.Name)}
+
+
 def _unique(names, what: str) -> None:
     seen = set()
     for name in names:

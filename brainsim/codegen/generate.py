@@ -53,11 +53,12 @@ class _Names:
         """Sequential assignments (reset, held, after)."""
         return _lines(depth, *[f"{self.ref(t)} = {self.text(e)}" for t, e in pairs])
 
-    def simultaneous(self, pairs, depth: int) -> list[str]:
-        """Assignments that all read the values before any of them (exact propagators)."""
-        body = [f"_new_{t} = {self.text(e)}" for t, e in pairs]
-        body += [f"{self.ref(t)} = _new_{t}" for t, _ in pairs]
-        return _lines(depth, *body)
+    def temporaries(self, pairs, depth: int) -> list[str]:
+        """The new values of simultaneous assignments, from the values before any."""
+        return _lines(depth, *[f"_new_{t} = {self.text(e)}" for t, e in pairs])
+
+    def commit(self, pairs, depth: int) -> list[str]:
+        return _lines(depth, *[f"{self.ref(t)} = _new_{t}" for t, _ in pairs])
 
 
 def _check_channels(spec: KernelSpec) -> None:
@@ -205,8 +206,32 @@ def _store_state(spec: KernelSpec, names: _Names, depth: int) -> list[str]:
     return _lines(depth, *lines)
 
 
+def _stim_line() -> str:
+    return f"{ex.I_STIM} = _i0 + _i_ext[_j, _i] if _has_ext else _i0"
+
+
+def _uses(texts, name: str) -> bool:
+    return any(name in ex.names_in(text) for text in texts)
+
+
+def _stim_where(spec: KernelSpec) -> str:
+    """Where an exact step computes I_stim: "top" of the step, only in the "branch" of a
+    non-refractory step (read only by clamped assignments, as iaf_psc_exp's V_m), or
+    "nowhere"; an RKF45 step always at the top."""
+    if spec.uses_rkf45:
+        return "top"
+    update = spec.update
+    clamped = [e for t, e in update.assignments if t in update.clamped]
+    free = [e for t, e in update.assignments if t not in update.clamped]
+    if _uses(free + [spec.threshold] + [e for _, e in spec.reset], ex.I_STIM):
+        return "top"
+    if _uses(clamped + [e for _, e in update.after], ex.I_STIM):
+        return "branch"
+    return "nowhere"
+
+
 def _step_inputs(spec: KernelSpec, depth: int) -> list[str]:
-    lines = [f"{ex.I_STIM} = _i0 + _i_ext[_j, _i] if _has_ext else _i0"]
+    lines = [_stim_line()] if _stim_where(spec) == "top" else []
     lines += [f"{ex.INPUT_PREFIX}{r.name} = {CHANNEL_BUFFERS[r.channel]}[_j * _nb + _lane]"
               for r in spec.receptors]
     return _lines(depth, *lines)
@@ -241,15 +266,23 @@ def _spike(spec: KernelSpec, names: _Names, depth: int) -> list[str]:
 
 
 def _exact_step(spec: KernelSpec, names: _Names, depth: int) -> list[str]:
+    """The iaf_psc_* order; the propagation of the variables not clamped is the same in
+    both branches, so it is computed once, before the branch, as the built-ins do."""
     update = spec.update
+    clamped = [(t, e) for t, e in update.assignments if t in update.clamped]
     free = [(t, e) for t, e in update.assignments if t not in update.clamped]
-    lines = _lines(depth, "if _r == 0:")
-    lines += names.simultaneous(update.assignments, depth + 1)
-    lines += names.assign(update.after, depth + 1)
-    if not update.assignments and not update.after:
+    lines = names.temporaries(free, depth)
+    lines += _lines(depth, "if _r == 0:")
+    if _stim_where(spec) == "branch":
+        lines += _lines(depth + 1, _stim_line())
+    lines += names.temporaries(clamped, depth + 1)
+    lines += names.commit(clamped, depth + 1)
+    if update.after:        # after reads the new values of every variable
+        lines += names.commit(free, depth + 1) + names.assign(update.after, depth + 1)
+    if not clamped and not update.after:
         lines += _lines(depth + 1, "pass")
     lines += _lines(depth, "else:", f"{INDENT}_r -= 1")
-    lines += names.simultaneous(free, depth + 1)
+    lines += names.commit(free, depth + 1 if update.after else depth)
     lines += _jumps(spec, names, depth)
     lines += _lines(depth, f"if {names.text(spec.threshold)}:")
     return lines + _spike(spec, names, depth + 1)
