@@ -188,3 +188,42 @@ def test_unknown_name_is_one_line_listing_the_shipped_models(installed):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "brunel_2000, hpc_benchmark, potjans_diesmann_2014" in done.stderr
+
+
+# A generated kernel compiled from the installed wheel: the cython_kernels .pxd files are
+# package data and Cython a run-time dependency (brainsim/codegen/cache.py); the cache
+# folder is private to this test.
+GENERATED_KERNEL = """
+import dataclasses, sys
+from brainsim.catalogue.neurons.iaf_psc_exp import IAF_PSC_EXP
+from brainsim.codegen import cache, compiled_kernel
+from brainsim.codegen.kernel_spec import (ExactUpdate, KernelSpec, Receptor, StateArray,
+                                          default_arguments)
+from brainsim.network.neurons import bind_kernel
+import cython_kernels.iaf_psc_exp as builtin
+spec = KernelSpec(
+    model="iaf_psc_exp", variables=tuple(map(StateArray, ("V_m", "i_syn_ex", "i_syn_in"))),
+    state_arguments=default_arguments(("V_m", "i_syn_ex", "i_syn_in"), rkf45=False),
+    columns=tuple(builtin.SEGMENT_COLUMNS), integer_columns=("refractory_counts",),
+    receptors=(Receptor("ex", 0, "i_syn_ex"), Receptor("in", 1, "i_syn_in")),
+    update=ExactUpdate(assignments=(
+        ("V_m", "V_m * P22 + i_syn_ex * P21ex + i_syn_in * P21in + (I_e + I_stim) * P20"),
+        ("i_syn_ex", "i_syn_ex * P11ex"), ("i_syn_in", "i_syn_in * P11in")),
+        clamped=("V_m",)),
+    threshold="V_m >= theta", reset=(("V_m", "V_reset"),), refractory_steps="refractory_counts")
+kernel = compiled_kernel(spec, cache_dir=sys.argv[1])
+bind_kernel(dataclasses.replace(IAF_PSC_EXP, kernel=kernel,
+            segment_constants=lambda p, dt, _: IAF_PSC_EXP.segment_constants(p, dt, builtin)))
+print(cache.STATS.compiled, kernel.__file__)
+"""
+
+
+def test_generated_kernel_compiles_against_the_installed_headers(installed):
+    folder = os.path.join(installed.root, "kernel_cache")
+    done = installed.run(["python", "-c", GENERATED_KERNEL, folder], timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    compiled, module = done.stdout.split()
+    assert compiled == "1" and module.startswith(folder)
+    headers = installed.run(["python", "-c", "from brainsim.codegen import cache; "
+                             "print(cache.headers_directory())"])
+    assert headers.stdout.strip().startswith(installed.venv)     # the wheel's, not REPO's
