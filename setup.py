@@ -1,9 +1,9 @@
 """Build brainsim and its compiled kernels (cython_kernels/*.pyx).
 
-The shipped models/, configs/ and jobs/ stay at the top of the repository (their only
-committed copy); build_py copies them into the built package as brainsim/_shipped/, where
-brainsim.shipped finds them in an installed brainsim. The kernels compile concurrently,
-one per core.
+The shipped models/ (with the equation neuron models in models/neurons/), configs/ and
+jobs/ stay at the top of the repository (their only committed copy); build_py copies them
+into the built package as brainsim/_shipped/, where brainsim.shipped finds them in an
+installed brainsim. The kernels compile concurrently, one per core.
 """
 import glob
 import os
@@ -15,7 +15,8 @@ from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SHIPPED_FOLDERS = ("models", "configs", "jobs")     # copied to brainsim/_shipped/<folder>
+# copied to brainsim/_shipped/<folder>, each folder's files only (not its subfolders)
+SHIPPED_FOLDERS = ("models", "models/neurons", "configs", "jobs")
 CORES = os.cpu_count() or 1
 
 
@@ -31,13 +32,15 @@ class BuildPyWithShippedFiles(build_py):
                 self.copy_file(source, target)
 
     def shipped_files(self):
-        """(source, target) of every file in the shipped folders (not recursive)."""
+        """(source, target) of every file in the shipped folders (each folder's own files:
+        models/neurons is listed as a folder of its own)."""
         pairs = []
         for folder in SHIPPED_FOLDERS:
-            for source in sorted(glob.glob(os.path.join(HERE, folder, "*"))):
+            for source in sorted(glob.glob(os.path.join(HERE, *folder.split("/"), "*"))):
                 if os.path.isfile(source):
                     pairs.append((source, os.path.join(self.build_lib, "brainsim", "_shipped",
-                                                       folder, os.path.basename(source))))
+                                                       *folder.split("/"),
+                                                       os.path.basename(source))))
         return pairs
 
     def get_outputs(self, include_bytecode=True):

@@ -1,5 +1,7 @@
-"""The files brainsim ships: models (models/*.yaml), run configs (configs/*.yaml) and job
-templates (jobs/), found wherever brainsim is installed.
+"""The files brainsim ships: models (models/*.yaml), equation-defined neuron models
+(models/neurons/*.yaml, each a top-level `neuron_models:` mapping of one model named as
+its file), run configs (configs/*.yaml) and job templates (jobs/), found wherever
+brainsim is installed.
 
 In a source checkout (also an editable install) they are the top-level folders models/,
 configs/ and jobs/ of the repository, the only committed copy. An installed package (wheel,
@@ -16,6 +18,7 @@ import os
 import re
 
 KINDS = ("models", "configs", "jobs")
+NEURON_MODELS_FOLDER = "neurons"      # models/neurons/<name>.yaml: equation neuron models
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 INSTALLED_DIR = os.path.join(PACKAGE_DIR, "_shipped")    # written by setup.py's build_py
 SOURCE_DIR = os.path.dirname(PACKAGE_DIR)                 # repository root in a checkout
@@ -45,13 +48,43 @@ def job_template(file_name: str) -> str:
 
 def shipped_files(kind: str) -> dict[str, str]:
     """{name: path} of the shipped models or configs, name = file name without .yaml."""
-    folder = shipped_dir(kind)
+    return _yaml_files(shipped_dir(kind))
+
+
+def _yaml_files(folder: str) -> dict[str, str]:
     try:
         entries = sorted(os.listdir(folder))
     except OSError:
         return {}
     return {os.path.splitext(entry)[0]: os.path.join(folder, entry) for entry in entries
             if entry.endswith(YAML_SUFFIXES)}
+
+
+def neuron_models_dir() -> str:
+    """Directory of the shipped equation neuron models (models/neurons)."""
+    return os.path.join(shipped_dir("models"), NEURON_MODELS_FOLDER)
+
+
+def shipped_neuron_models() -> dict[str, str]:
+    """{model name: path} of the shipped equation neuron models (models/neurons/*.yaml),
+    sorted by name; the name is the file name without .yaml, which is also the one key of
+    the file's `neuron_models:` mapping."""
+    return _yaml_files(neuron_models_dir())
+
+
+def shipped_neuron_model(name: str) -> str:
+    """Path of the shipped equation neuron model of that name, e.g.
+    shipped_neuron_model('aeif_psc_exp') -> .../models/neurons/aeif_psc_exp.yaml (the
+    repository's in a source checkout, brainsim/_shipped's in an installed brainsim).
+    Raises SpecError (one line, listing the shipped names) for an unknown name."""
+    key = name[:-len(suffix)] if (suffix := _yaml_suffix(name)) else name
+    available = shipped_neuron_models()
+    if key in available:
+        return available[key]
+    from brainsim.spec.errors import SpecError, one_line
+    listed = ", ".join(available) or "none found in " + neuron_models_dir()
+    raise SpecError(f"not a shipped neuron model; expected one of: {listed} (brainsim "
+                    f"models lists them)", file=one_line(name))
 
 
 def model_path(text: str) -> str:
@@ -91,11 +124,13 @@ def resolve_arguments(args) -> None:
 
 def catalogue() -> str:
     """What `brainsim models` prints: one line per shipped model (name, neurons at its
-    default scale, description), then the shipped run configs and job templates."""
+    default scale, description), then the shipped equation neuron models (name, first
+    sentence of the file's comment), the shipped run configs and job templates."""
     from brainsim.spec import load_model
     models = shipped_files("models")
     configs = shipped_files("configs")
-    width = max((len(name) for name in [*models, *configs]), default=0) + 2
+    neuron_models = shipped_neuron_models()
+    width = max((len(name) for name in [*models, *configs, *neuron_models]), default=0) + 2
     lines = [f"shipped models ({shipped_dir('models')}; run one by name, e.g. "
              f"brainsim run {next(iter(models), 'NAME')}):"]
     for name, path in models.items():
@@ -103,6 +138,10 @@ def catalogue() -> str:
         description = model.document.get("description") or first_comment_sentence(path)
         lines.append(f"  {name:<{width}}{model.num_neurons:>8,} neurons  "
                      f"{' '.join(str(description).split())}")
+    lines.append(f"shipped neuron models, defined by equations ({neuron_models_dir()}; "
+                 f"brainsim.shipped.shipped_neuron_model(NAME)):")
+    for name, path in neuron_models.items():
+        lines.append(f"  {name:<{width}}{first_comment_sentence(path)}")
     lines.append(f"shipped run configs ({shipped_dir('configs')}; --config NAME):")
     for name, path in configs.items():
         lines.append(f"  {name:<{width}}{first_comment_sentence(path)}")

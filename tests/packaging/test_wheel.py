@@ -23,7 +23,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SHIPPED = {folder: sorted(os.path.basename(path)
                           for path in glob.glob(os.path.join(REPO, folder, "*"))
                           if os.path.isfile(path))
-           for folder in ("models", "configs", "jobs")}
+           for folder in ("models", "models/neurons", "configs", "jobs")}
+NEURON_MODELS = sorted(name[:-5] for name in SHIPPED["models/neurons"]
+                       if name.endswith(".yaml"))
 KERNELS = sorted(os.path.splitext(os.path.basename(path))[0]
                  for path in glob.glob(os.path.join(REPO, "cython_kernels", "*.pyx")))
 BUILD_TIMEOUT_S = 1800     # compiling the kernels on 2 busy cores took 7.5 minutes
@@ -156,6 +158,11 @@ def test_models_lists_every_shipped_model_and_config(installed):
                for line in lines), done.stdout
     for name in SHIPPED["configs"]:
         assert any(line.split()[:1] == [name[:-5]] for line in lines), name
+    heading = _one([line for line in lines if line.startswith("shipped neuron models")])
+    assert f"{installed.venv}/lib/" in heading and "/brainsim/_shipped/models/neurons" in heading
+    for name in NEURON_MODELS:
+        line = _one([line for line in lines if line.split()[:1] == [name]])
+        assert len(line.split()) > 3, line       # the first sentence of its comment
 
 
 def test_shipped_model_runs_by_name_from_any_directory(installed):
@@ -188,3 +195,83 @@ def test_unknown_name_is_one_line_listing_the_shipped_models(installed):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "brunel_2000, hpc_benchmark, potjans_diesmann_2014" in done.stderr
+
+
+# A generated kernel compiled from the installed wheel: the cython_kernels .pxd files are
+# package data and Cython a run-time dependency (brainsim/codegen/cache.py); the cache
+# folder is private to this test.
+GENERATED_KERNEL = """
+import dataclasses, sys
+from brainsim.catalogue.neurons.iaf_psc_exp import IAF_PSC_EXP
+from brainsim.codegen import cache, compiled_kernel
+from brainsim.codegen.kernel_spec import (ExactUpdate, KernelSpec, Receptor, StateArray,
+                                          default_arguments)
+from brainsim.network.neurons import bind_kernel
+import cython_kernels.iaf_psc_exp as builtin
+spec = KernelSpec(
+    model="iaf_psc_exp", variables=tuple(map(StateArray, ("V_m", "i_syn_ex", "i_syn_in"))),
+    state_arguments=default_arguments(("V_m", "i_syn_ex", "i_syn_in"), rkf45=False),
+    columns=tuple(builtin.SEGMENT_COLUMNS), integer_columns=("refractory_counts",),
+    receptors=(Receptor("ex", 0, "i_syn_ex"), Receptor("in", 1, "i_syn_in")),
+    update=ExactUpdate(assignments=(
+        ("V_m", "V_m * P22 + i_syn_ex * P21ex + i_syn_in * P21in + (I_e + I_stim) * P20"),
+        ("i_syn_ex", "i_syn_ex * P11ex"), ("i_syn_in", "i_syn_in * P11in")),
+        clamped=("V_m",)),
+    threshold="V_m >= theta", reset=(("V_m", "V_reset"),), refractory_steps="refractory_counts")
+kernel = compiled_kernel(spec, cache_dir=sys.argv[1])
+bind_kernel(dataclasses.replace(IAF_PSC_EXP, kernel=kernel,
+            segment_constants=lambda p, dt, _: IAF_PSC_EXP.segment_constants(p, dt, builtin)))
+print(cache.STATS.compiled, kernel.__file__)
+"""
+
+
+def test_generated_kernel_compiles_against_the_installed_headers(installed):
+    folder = os.path.join(installed.root, "kernel_cache")
+    done = installed.run(["python", "-c", GENERATED_KERNEL, folder], timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    compiled, module = done.stdout.split()
+    assert compiled == "1" and module.startswith(folder)
+    headers = installed.run(["python", "-c", "from brainsim.codegen import cache; "
+                             "print(cache.headers_directory())"])
+    assert headers.stdout.strip().startswith(installed.venv)     # the wheel's, not REPO's
+
+
+# Every shipped equation neuron model, read from the installed package by name
+# (brainsim.shipped.shipped_neuron_model), parses, is analysed and lowers to a KernelSpec
+# (a model with more ports than the ring's channels is refused by lower, not elsewhere).
+NEURON_MODEL_FILES = """
+from brainsim.equations.analysis import analyse
+from brainsim.equations.lower import LowerError, lower
+from brainsim.equations.parse import parse_neuron_model
+from brainsim.shipped import shipped_neuron_model, shipped_neuron_models
+from brainsim.spec.checker import Checker
+from brainsim.spec.errors import Sources
+from brainsim.spec.yaml_loader import parse_yaml
+for name in shipped_neuron_models():
+    path = shipped_neuron_model(name)
+    with open(path, encoding="utf-8") as handle:
+        document, lines = parse_yaml(handle.read(), path)
+    (key, spec), = document["neuron_models"].items()
+    ir = analyse(parse_neuron_model(Checker(Sources(path, lines)), key, spec))
+    try:
+        lowered = lower(ir).spec.model
+    except LowerError:
+        lowered = "LowerError"
+    print(name, key, ir.scheme, lowered, path)
+"""
+
+
+def test_neuron_models_are_installed_and_found_by_name(installed):
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    assert NEURON_MODELS and {f"brainsim/_shipped/models/neurons/{name}.yaml"
+                              for name in NEURON_MODELS} <= names
+    done = installed.run(["python", "-c", NEURON_MODEL_FILES], timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert [row[0] for row in rows] == NEURON_MODELS, done.stdout
+    for name, key, scheme, lowered, path in rows:
+        assert key == name and scheme in ("exact", "rkf45"), (name, key, scheme)
+        assert lowered in (name, "LowerError"), (name, lowered)
+        assert path.startswith(installed.venv) and path.endswith(
+            f"/brainsim/_shipped/models/neurons/{name}.yaml"), path
+    assert any(row[3] == row[0] for row in rows), done.stdout     # some lower

@@ -1,4 +1,5 @@
-"""Shipped models, run configs and job templates (brainsim.shipped) in a source checkout:
+"""Shipped models, equation neuron models (models/neurons), run configs and job templates
+(brainsim.shipped) in a source checkout:
 named on the command line from any directory, listed by `brainsim models`, found in the
 installed copy when there is one. tests/packaging checks the same from an installed wheel."""
 from __future__ import annotations
@@ -14,6 +15,9 @@ from cli_runner import REPO, run_brainsim
 
 MODEL_NEURONS = {"brunel_2000": "12,500", "hpc_benchmark": "11,250",
                  "potjans_diesmann_2014": "77,169"}
+NEURONS_DIR = os.path.join(REPO, "models", "neurons")
+NEURON_MODEL_FILES = sorted(entry[:-5] for entry in os.listdir(NEURONS_DIR)
+                            if entry.endswith(".yaml"))
 
 
 def test_names_are_the_files_of_the_top_level_folders():
@@ -46,9 +50,45 @@ def test_the_installed_copy_is_preferred_when_there_is_one(tmp_path, monkeypatch
     (installed / "jobs").mkdir(parents=True)
     (installed / "models").mkdir()
     (installed / "models" / "only_here.yaml").write_text("name: only_here\n")
+    (installed / "models" / "neurons").mkdir()
+    (installed / "models" / "neurons" / "my_lif.yaml").write_text("neuron_models: {}\n")
     monkeypatch.setattr(shipped, "INSTALLED_DIR", str(installed))
     assert template_path("slurm") == str(installed / "jobs" / "slurm.sbatch")
     assert list(shipped.shipped_files("models")) == ["only_here"]
+    assert shipped.shipped_neuron_models() == {
+        "my_lif": str(installed / "models" / "neurons" / "my_lif.yaml")}
+    assert shipped.shipped_neuron_model("my_lif") == shipped.shipped_neuron_models()["my_lif"]
+    with pytest.raises(SpecError, match=r"^iaf_psc_exp: not a shipped neuron model; "
+                       r"expected one of: my_lif "):
+        shipped.shipped_neuron_model("iaf_psc_exp")
+
+
+def test_neuron_models_are_the_files_of_models_neurons():
+    assert len(NEURON_MODEL_FILES) >= 9 and "aeif_psc_exp" in NEURON_MODEL_FILES
+    assert list(shipped.shipped_neuron_models()) == NEURON_MODEL_FILES
+    assert shipped.neuron_models_dir() == NEURONS_DIR
+    assert shipped.shipped_neuron_model("aeif_psc_exp") == \
+        os.path.join(NEURONS_DIR, "aeif_psc_exp.yaml")
+    assert shipped.shipped_neuron_model("aeif_psc_exp.yaml") == \
+        shipped.shipped_neuron_model("aeif_psc_exp")
+    assert not set(NEURON_MODEL_FILES) & set(shipped.shipped_files("models"))
+
+
+def test_each_neuron_model_file_defines_the_model_of_its_name():
+    import yaml
+    for name, path in shipped.shipped_neuron_models().items():
+        with open(path, encoding="utf-8") as handle:
+            document = yaml.safe_load(handle)
+        assert list(document) == ["neuron_models"], path
+        assert list(document["neuron_models"]) == [name], path
+
+
+def test_an_unknown_neuron_model_is_refused_listing_the_shipped_ones():
+    with pytest.raises(SpecError, match=r"^aeif: not a shipped neuron model; expected one "
+                       r"of: aeif_cond_alpha, aeif_cond_exp, aeif_psc_exp, .*iaf_psc_exp, "):
+        shipped.shipped_neuron_model("aeif")
+    with pytest.raises(SpecError, match="not a shipped neuron model"):
+        shipped.shipped_neuron_model("brunel_2000")          # a network model, not one
 
 
 def test_job_templates_come_from_jobs_at_the_repository_root():
@@ -67,6 +107,13 @@ def test_models_command_lists_models_with_neurons_and_the_configs(tmp_path):
     assert any("Brunel (2000) sparse balanced" in line for line in lines)
     laptop, = [line for line in lines if line.split()[:1] == ["laptop"]]
     assert "Run config for a laptop" in laptop
+    heading, = [line for line in lines if line.startswith("shipped neuron models")]
+    assert NEURONS_DIR in heading
+    for name in NEURON_MODEL_FILES:
+        line, = [line for line in lines if line.split()[:1] == [name]]
+        assert len(line.split()) > 3, line
+    aeif, = [line for line in lines if line.split()[:1] == ["aeif_psc_exp"]]
+    assert "NEST 3.10 aeif_psc_exp written as an equation model" in aeif
 
 
 @pytest.mark.parametrize("command", [["validate"], ["info", "-n", "2"]])
