@@ -25,6 +25,7 @@ from brainsim.io.files import (OutputError, check_output_dir, check_output_targe
                                clear_partial_results, prepare_output_dir,
                                set_aside_previous_results, write_json_atomic)
 from brainsim.network.build import build_local_network
+from brainsim.network.neurons import load_generated_kernels
 from brainsim.network.inputs import ms_to_steps
 from brainsim.network.partition import make_partition
 from brainsim.spec.model import ResolvedModel
@@ -250,6 +251,8 @@ def _run_locked(model: ResolvedModel, comm, output_dir: str, show_progress: bool
     rss_before_build_mib = current_rss_mib()
     comm.barrier()
     started = time.perf_counter()
+    load_generated_kernels(model.neuron_models.values(), comm,
+                           (model.document.get("run") or {}).get("kernel_cache"))
     partition = make_partition(model, comm.size)
     inject_test_fault("build", comm.rank)
     kill_for_test("build", comm.rank)

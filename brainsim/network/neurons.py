@@ -98,6 +98,8 @@ def bind_kernel(declaration: NeuronModel) -> KernelModel:
     kernel = declaration.kernel
     if isinstance(kernel, str):
         kernel = importlib.import_module(kernel)
+    elif hasattr(kernel, "load"):        # an equation model's generated kernel
+        kernel = kernel.load()
     try:
         columns = tuple(kernel.SEGMENT_COLUMNS)
         state = tuple(kernel.STATE_ARGUMENTS)
@@ -130,6 +132,23 @@ def kernel_model(declaration: NeuronModel) -> KernelModel:
     if bound is not None and bound.declaration is declaration:
         return bound
     return bind_kernel(declaration)
+
+
+def load_generated_kernels(declarations: Iterable[NeuronModel], comm,
+                           cache_dir: str | None = None) -> None:
+    """Compile or load the generated kernels of these declarations' equation models, on
+    every rank of `comm` together (rank 0 compiles first; a failure is raised on all
+    ranks, brainsim.codegen.cache.load_kernel). cache_dir: run.kernel_cache, else
+    $BRAINSIM_KERNEL_CACHE, else the private per-user folder."""
+    generated = [d.kernel for d in sorted(declarations, key=lambda m: m.name)
+                 if hasattr(d.kernel, "load")]
+    if not generated:
+        return
+    if comm.rank == 0:
+        from brainsim.equations.declare import compile_in_parallel
+        compile_in_parallel(generated, cache_dir)
+    for kernel in generated:
+        kernel.load(cache_dir, comm)
 
 
 # Arrays every network has, whatever its models: the engine's population activity averages

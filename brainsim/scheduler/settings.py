@@ -40,7 +40,7 @@ SCHEDULERS = ("slurm", "pbs")
 RUN_KEYS = ("scheduler", "nodes", "ranks_per_node", "ranks", "cpus_per_task", "walltime",
             "partition", "account", "mem", "memory_per_node_gb", "job_name",
             "warning_seconds", "launcher", "overcommit", "chain", "directives", "environment",
-            "checkpoint")
+            "checkpoint", "kernel_cache")
 DEFAULT_LAUNCHER = {"slurm": "srun --mpi=pmi2", "pbs": "mpiexec"}
 DEFAULT_WALLTIME_S = 3600
 DEFAULT_WARNING_S = 120

@@ -13,6 +13,7 @@ from .errors import Sources
 from .expressions import FUNCTIONS, suggest
 from .model import Population, Positions, ResolvedModel, Simulation
 from .neuron_models import DeclarationError, neuron_models
+from .own_models import read_own_models
 from .quantities import read_quantity
 from .recording import read_recording
 from ..timesteps import is_on_grid, is_resolution, steps_rounded_up
@@ -22,7 +23,8 @@ from .yaml_loader import unshare
 MAX_REFRACTORY_STEPS = 2 ** 31 - 2   # int32 counters; aeif_cond_exp adds 1
 
 TOP_KEYS = ("name", "description", "parameters", "scale", "scaling", "simulation",
-            "populations", "projections", "inputs", "recording", "output", "run")
+            "neuron_models", "populations", "projections", "inputs", "recording", "output",
+            "run")
 SIMULATION_KEYS = ("dt", "t_sim", "seed", "warmup")
 SCALING_KEYS = ("indegree_scale", "compensation", "full_scale_rates")
 COMPENSATIONS = ("none", "sqrt")
@@ -50,8 +52,9 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
     read_parameters(ck, top)
     simulation = read_simulation(ck, top)
     scaling, compensation, raw_rates = read_scaling(ck, top)
+    own = read_own_models(ck, top, source_path)
     try:
-        models = neuron_models(own_models)
+        models = neuron_models((*own_models, *(m.declaration for m in own.values())))
     except DeclarationError as err:
         ck.fail(("neuron_models",), str(err))
     pops = read_populations(ck, top, scaling.scale, simulation.dt, models)
@@ -61,6 +64,7 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
         ck, top, pops, simulation.dt, scaling)
     if scaling.compensate:
         terms += input_terms
+        check_charges_known(ck, terms, pops)
         missing = sorted({t.source for t in terms if t.source is not None} - set(rates),
                          key=list(pops).index)
         if missing:
@@ -85,8 +89,24 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
                   output_dir=output_dir, spike_generators=tuple(spike_generators),
                   noise_inputs=tuple(noises))
     used = {p.model.name: p.model for p in pops.values()}
-    return ResolvedModel(model_hash=model_hash(fields), document=unshare(top, source_path),
+    fields_hashed = dict(fields, own_models={name: own[name].definition
+                                             for name in used if name in own})
+    return ResolvedModel(model_hash=model_hash(fields_hashed),
+                         document=unshare(top, source_path),
                          neuron_models=used, **fields)
+
+
+def check_charges_known(ck: Checker, terms, pops: dict) -> None:
+    """DC compensation needs the charge each input delivers; an equation model whose
+    receptor's charge is unknown (a conductance without E_L) cannot be compensated."""
+    by_index = {p.index: p for p in pops.values()}
+    for term in terms:
+        if math.isnan(term.charge):
+            target = by_index[term.target]
+            ck.fail(("scaling", "compensation"), f"sqrt compensation onto population "
+                    f"'{target.name}' ({target.model.name})", "a model whose receptors' "
+                    "charge is known (conductance receptors need an E_L parameter) or "
+                    "compensation: none")
 
 
 def read_parameters(ck: Checker, top: dict) -> None:
@@ -307,9 +327,11 @@ def model_hash(fields: dict) -> str:
         "dt": sim.dt,
         "seed": sim.seed,
     }
-    for key in ("spike_generators", "noise_inputs"):   # only when used: old hashes stay
+    for key in ("spike_generators", "noise_inputs", "own_models"):   # only when used:
+        # a model without them keeps its old hash
         if fields.get(key):
-            payload[key] = [asdict(p) for p in fields[key]]
+            value = fields[key]
+            payload[key] = value if isinstance(value, dict) else [asdict(p) for p in value]
     text = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"),
                       allow_nan=False)
     return _sha256_hex(text.encode("utf-8"))

@@ -30,6 +30,8 @@ def read_run(ck: Checker, top: dict) -> None:
         return
     p = ("run",)
     ck.mapping(raw, p, run_keys(), what="a mapping of job settings")
+    if raw.get("kernel_cache") is not None:     # where generated kernels are cached
+        ck.string(raw, "kernel_cache", p)
     checkpoint = raw.get("checkpoint")
     if checkpoint is None:
         return

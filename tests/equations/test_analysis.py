@@ -9,7 +9,7 @@ from test_parse_models import EXAMPLE
     ("iaf_psc_exp", "exact", ("V_m", "I_syn_ex", "I_syn_in")),
     ("iaf_psc_alpha", "exact", ("V_m", "I_syn_ex", "dI_syn_ex", "I_syn_in", "dI_syn_in")),
     ("iaf_cond_exp", "rkf45", ("g_ex", "g_in")),          # g*(E - V_m) is not linear
-    ("aeif_cond_exp", "rkf45", ("w", "g_ex", "g_in")),    # exp((V_m - V_th)/Delta_T)
+    ("aeif_cond_exp", "rkf45", ("g_ex", "g_in")),         # w reads min(V_m, V_peak)
     ("izhikevich", "rkf45", ("U_m",)),                    # V_m**2
     ("aeif_psc_exp", "rkf45", ("I_syn_ex", "I_syn_in")),  # w reads min(V_m, V_peak)
     ("aeif_cond_alpha", "rkf45", ("g_ex", "dg_ex", "g_in", "dg_in")),
@@ -58,9 +58,10 @@ def test_rkf45_texts_define_conductance_currents_and_keep_the_written_grouping()
     system = ir.nonlinear
     assert system.variables == ("V_m", "w", "g_ex", "g_in")
     assert system.definitions == (("I_syn_ex", "g_ex * (E_ex - V_m)"),
-                                  ("I_syn_in", "g_in * (E_in - V_m)"))
+                                  ("I_syn_in", "g_in * (E_in - V_m)"),
+                                  ("V", "fmin(V_m, V_peak)"))
     derivatives = dict(system.derivatives)
-    assert derivatives["w"] == "(a * (V_m - E_L) - w) / tau_w"
+    assert derivatives["w"] == "(a * (V - E_L) - w) / tau_w"
     assert derivatives["g_ex"] == "-g_ex / tau_syn_ex"
     assert ir.reset == (("V_m", "V_reset"), ("w", "w + b"))
     assert ("I_syn_ex", "pA", "g_ex * (E_ex - V_m)") in ir.recordables

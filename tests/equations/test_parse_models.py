@@ -56,7 +56,7 @@ def test_conductance_receptor_defines_its_current():
     ex = model.receptors[0]
     assert (ex.kind, ex.symbol, ex.current_symbol) == ("conductance", "g_ex", "I_syn_ex")
     assert ex.current == "g_ex * (E_ex - V_m)"
-    assert model.recordables == ("V_m", "g_ex", "g_in")
+    assert model.recordables == ("V_m", "g_ex", "g_in", "V")
     assert {p.name: p.default for p in model.parameters}["g_L"] == pytest.approx(16.6667)
 
 

@@ -244,7 +244,7 @@ def test_kernel_columns_name_every_enum_index_once():
     (dict(parameters=IAF.parameters + (Parameter("noisy", "", 1.0, flag=True),)),
      "a flag needs a boolean default"),
     (dict(state=IAF.state + (StateVariable("n", "1", relative_to="E_0"),)),
-     "stored relative to 'E_0', which is not a parameter"),
+     "stored relative to 'E_0', which is not an expression over parameters"),
     (dict(receptors=(ReceptorPort("ex", 0, +1, "tau_syn_ex"),
                      ReceptorPort("in", 0, -1, "tau_syn_in"))),
      "shares a channel"),

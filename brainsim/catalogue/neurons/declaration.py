@@ -9,6 +9,7 @@ module imports neither numpy nor the compiled kernels: the spec layer uses it.
 """
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -51,7 +52,8 @@ class StateVariable:
         adding a variable never changes another's draws; required when initialisable.
     recordable: may be sampled by `recording.state` (NEST's recordables).
     relative_to: the parameter subtracted before storing (V_m relative to E_L, as NEST's
-        iaf models keep it); recording adds it back, checkpoints keep the stored value.
+        iaf models keep it), or an expression over parameters (an equation model's
+        equilibrium offset); recording adds it back, checkpoints keep the stored value.
     dtype: 'float64', or 'int32' for step counters (refractory).
     """
     name: str
@@ -214,7 +216,19 @@ class NeuronModel:
         variable = names.get(name)
         if variable is None or variable.relative_to is None:
             return 0.0
-        return float(params[variable.relative_to])
+        if variable.relative_to in params:
+            return float(params[variable.relative_to])
+        from brainsim.spec.expressions import evaluate   # an equation model's offset
+        return float(evaluate(variable.relative_to, params))
+
+
+def _names_in(text: str) -> set:
+    """The names an expression text reads ({'?'} when it is not an expression)."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return {"?"}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def _check_declaration(model: NeuronModel) -> None:
@@ -246,9 +260,9 @@ def _check_declaration(model: NeuronModel) -> None:
         if isinstance(v.initial, str) and v.initial not in params:
             fail(f"state variable {v.name!r} starts at parameter {v.initial!r}, "
                  "which is not declared")
-        if v.relative_to is not None and v.relative_to not in params:
+        if v.relative_to is not None and not _names_in(v.relative_to) <= set(params):
             fail(f"state variable {v.name!r} is stored relative to {v.relative_to!r}, "
-                 "which is not a parameter")
+                 "which is not an expression over parameters")
         if v.initialisable and v.init_stream_item is None:
             fail(f"state variable {v.name!r} is initialisable but has no init_stream_item")
     channels, signs = set(), set()

@@ -1,0 +1,264 @@
+"""An equation model as a NeuronModel declaration (docs/architecture.md §11, §13): the
+same record the built-ins are, so validation, packing, recording, checkpoints and
+estimates treat a model file's own model exactly like a built-in.
+
+The kernel is a GeneratedKernel: the generated Cython source of the lowered KernelSpec,
+compiled (or found in the cache) when a run first needs it. A run loads it on every rank
+together first (``load_generated_kernels``: rank 0 compiles, the others wait), so that a
+compile error is one agreed error before anything is built; `brainsim validate` and
+`brainsim info` never compile.
+"""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import math
+import zlib
+from typing import Mapping
+
+from brainsim.catalogue.neurons import BUILTIN
+from brainsim.catalogue.neurons.checks import not_negative, positive
+from brainsim.catalogue.neurons.declaration import (INT32, NeuronModel, Parameter,
+                                                    ReceptorPort, StateVariable)
+from brainsim.codegen.kernel_spec import I_0, ODE_H, REFRACTORY, Receptor as PortSpec
+from brainsim.spec.expressions import evaluate as evaluate_expression
+
+from .ir import ModelIR
+from .lower import LoweredModel
+from .nest_formulas import beta_normalization_factor
+
+# INIT stream items (docs/architecture.md §2.3) are fixed per state variable name: a name
+# a built-in uses keeps the built-in's item; another name takes one from a hash of the
+# name, far above the built-ins' (registry.check_shared_state refuses a collision).
+BUILTIN_ITEMS = {v.name: v.init_stream_item for m in BUILTIN for v in m.state
+                 if v.init_stream_item is not None}
+FIRST_HASHED_ITEM = 1 << 12
+MAX_ITEM = (1 << 24) - 1      # the item is 24 bits of the stream counter (rng.pyx)
+
+
+def init_stream_item(name: str) -> int:
+    if name in BUILTIN_ITEMS:
+        return BUILTIN_ITEMS[name]
+    span = MAX_ITEM + 1 - FIRST_HASHED_ITEM
+    return FIRST_HASHED_ITEM + zlib.crc32(name.encode("utf-8")) % span
+
+
+class GeneratedKernel:
+    """The kernel of an equation model: its KernelSpec, generated and compiled on first
+    use. ``module`` is the loaded extension module once ``load`` ran (in the process)."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.module = None
+
+    def load(self, cache_dir: str | None = None, comm=None):
+        """The compiled module (brainsim.codegen.compiled_kernel; collective with comm)."""
+        if self.module is None:
+            from brainsim.codegen import compiled_kernel
+            self.module = compiled_kernel(self.spec, cache_dir=cache_dir, comm=comm)
+        return self.module
+
+    def __repr__(self) -> str:
+        state = "loaded" if self.module is not None else "not compiled yet"
+        return f"GeneratedKernel({self.spec.model}, {state})"
+
+
+def declaration_of(ir: ModelIR, lowered: LoweredModel) -> NeuronModel:
+    """The NeuronModel of a lowered equation model. ValueError when its receptors mix
+    weight units (a projection's weight has one unit)."""
+    defaults = {p.name: p.default for p in ir.parameters}
+    spec, offsets = _relative_membrane(_with_both_channels(lowered.spec),
+                                       dict(lowered.stored_offsets))
+    return NeuronModel(
+        name=ir.name,
+        parameters=tuple(Parameter(p.name, p.unit, float(p.default)) for p in ir.parameters),
+        state=_state(ir, spec, offsets, defaults),
+        weight_unit=_weight_unit(ir),
+        kernel=GeneratedKernel(spec),
+        segment_constants=lambda params, dt, kernel: lowered.segment_constants(params, dt),
+        charge=_charge_function(ir),
+        receptors=_ports(ir),
+        checks=_checks(ir),
+    )
+
+
+def _with_both_channels(spec):
+    """A model with one receptor takes weights of both signs there (NEST's single-port
+    models add every weight with its sign): a second port reads channel 1 into it."""
+    if len(spec.receptors) != 1:
+        return spec
+    port = spec.receptors[0]
+    twin = PortSpec(f"{port.name}_negative", 1, port.target, port.factor)
+    return dataclasses.replace(spec, receptors=(port, twin))
+
+
+def _relative_membrane(spec, offsets: dict):
+    """An RKF45 model's V_m is stored relative to E_L, integrated absolute (the kernel
+    adds E_L on load, subtracts it on store), as the built-in conductance and aeif models
+    keep it: the same network state layout, and the built-ins' bits."""
+    if (not spec.uses_rkf45 or "E_L" not in spec.columns or offsets
+            or "V_m" not in spec.variable_names):
+        return spec, offsets
+    variables = tuple(dataclasses.replace(v, offset="E_L") if v.name == "V_m" else v
+                      for v in spec.variables)
+    return dataclasses.replace(spec, variables=variables), {"V_m": "E_L"}
+
+
+def _initial(text: str, defaults: Mapping[str, float]):
+    """A parameter's name (the state starts at that parameter's default, as NEST's
+    built-ins: V_m = E_L), else the expression's value at the defaults."""
+    text = text.strip()
+    if text in defaults:
+        return text
+    return evaluate_expression(text, defaults)
+
+
+def _state(ir, spec, offsets, defaults) -> tuple:
+    variables = []
+    for s in ir.state:
+        offset = offsets.get(s.name)
+        variables.append(StateVariable(
+            s.name, s.unit, initial=_initial(s.initial, defaults),
+            init_stream_item=init_stream_item(s.name), recordable=True,
+            relative_to=offset))
+    extra = {I_0: StateVariable(I_0, "pA", init_stream_item=BUILTIN_ITEMS[I_0]),
+             REFRACTORY: StateVariable(REFRACTORY, "steps", dtype=INT32),
+             ODE_H: StateVariable(ODE_H, "ms")}
+    declared = {s.name for s in ir.state}
+    for name in spec.state_arguments:
+        if name not in declared:
+            variables.append(extra[name])
+    return tuple(variables)
+
+
+def _weight_unit(ir) -> str:
+    units = {r.weight_unit for r in ir.receptors}
+    if len(units) > 1:
+        raise ValueError(f"receptors take weights in {' and '.join(sorted(units))}; a "
+                         "model's receptors must share one weight unit")
+    return units.pop() if units else "pA"
+
+
+def _ports(ir) -> tuple:
+    """Receptors in order onto the ring's channels (lower.py): the first takes weights
+    >= 0, the second weights < 0; a single receptor takes both."""
+    receptors = ir.receptors
+    first = receptors[0]
+    second = receptors[1] if len(receptors) > 1 else first
+    return tuple(ReceptorPort(r.name, channel, sign, _time_constant(r), r.reversal)
+                 for channel, (sign, r) in enumerate(((+1, first), (-1, second))))
+
+
+def _time_constant(receptor) -> str | None:
+    return receptor.time_constants[-1] if receptor.time_constants else None
+
+
+def _checks(ir) -> tuple:
+    taus = sorted({t for r in ir.receptors for t in r.time_constants})
+    checks = [positive(*taus)] if taus else []
+    duration = ir.model.refractory_duration
+    if duration is not None:
+        if duration.strip() in {p.name for p in ir.parameters}:
+            checks.append(not_negative(duration.strip()))
+        else:
+            checks.append(_refractory_not_negative(duration, ir))
+    return tuple(checks)
+
+
+def _refractory_not_negative(text: str, ir):
+    names = sorted({n.id for n in ast.walk(ast.parse(text, mode="eval"))
+                    if isinstance(n, ast.Name)} & {p.name for p in ir.parameters})
+
+    def check(p):
+        value = evaluate_expression(text, p)
+        if value < 0:
+            return [(tuple(names), f"refractory duration {text} = {value:g} ms", ">= 0")]
+        return []
+    return check
+
+
+# --- charge per unit weight (DC compensation of down-scaled in-degrees) -----------------
+
+def _charge_function(ir):
+    """(params, port) -> fC per unit weight through that port, as the built-ins define it:
+    the integral of the receptor's current for a weight of 1 (exp: tau, alpha: e*tau,
+    beta: g0*tau_rise*tau_decay), for conductances times the driving force at rest
+    (E_rev - E_L; NaN without an E_L parameter), for delta ports the charge that moves
+    the jumped variable as far (1 / its coefficient of I_e). NaN when unknown: the spec
+    refuses compensation onto such a model."""
+    by_name = {r.name: r for r in ir.receptors}
+    delta_coefficients = {r.name: _coefficient_of_input(ir, r.jump)
+                          for r in ir.receptors if r.kernel == "delta"}
+    has_rest = "E_L" in {p.name for p in ir.parameters}
+
+    def charge(params, port) -> float:
+        receptor = by_name[port.name]
+        if receptor.kernel == "delta":
+            coefficient = delta_coefficients[receptor.name](params)
+            return 1.0 / coefficient if coefficient else math.nan
+        integral = _kernel_integral(receptor, params)
+        if receptor.kind == "conductance":
+            if not has_rest:
+                return math.nan
+            # inhibitory conductance weights are negative nS: the charge's sign follows
+            # E_rev - E_L (conductance_charge of the built-ins)
+            sign = -1.0 if port.channel == 1 and len(ir.receptors) > 1 else 1.0
+            return sign * integral * (params[receptor.reversal] - params["E_L"])
+        return integral
+    return charge
+
+
+def _kernel_integral(receptor, params) -> float:
+    taus = [params[t] for t in receptor.time_constants]
+    if receptor.kernel == "exp":
+        return taus[0]
+    if receptor.kernel == "alpha":
+        return math.e * taus[0]
+    rise, decay = taus
+    return beta_normalization_factor(rise, decay) * rise * decay
+
+
+def _coefficient_of_input(ir, variable: str):
+    """params -> d(d variable/dt)/d I_e (1/pF for a membrane potential), from the
+    variable's equation (0 when I_e does not enter it)."""
+    from .symbolic import parse_to_sympy, sympy
+    sp = sympy()
+    model = ir.model
+    known = ({p.name for p in model.parameters} | {s.name for s in ir.state}
+             | {r.symbol for r in model.receptors if r.symbol}
+             | {r.current_symbol for r in model.receptors if r.current_symbol}
+             | {a.name for a in model.auxiliaries} | set(model.inputs))
+    symbols = {name: sp.Symbol(name, real=True) for name in known}
+    rhs = dict(model.equations).get(variable)
+    if rhs is None:
+        return lambda params: 0.0
+    derivative = sp.diff(parse_to_sympy(rhs, symbols), symbols["I_e"])
+    parameters = [symbols[p.name] for p in model.parameters if p.name in symbols]
+    function = sp.lambdify(parameters, derivative, modules="math")
+    names = [str(s) for s in parameters]
+    return lambda params: float(function(*(params[n] for n in names)))
+
+
+def compile_in_parallel(kernels, cache_dir: str | None = None) -> None:
+    """Compile the not yet cached generated kernels at once, one compiler process per
+    core (each takes ~10-20 s). Failures are left to the kernel's own load, which
+    reports them (agreed on every rank)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from brainsim.codegen.cache import KernelCompileError, cache_directory, ensure_compiled
+    from brainsim.codegen.generate import kernel_source
+
+    pending = [k for k in kernels if k.module is None]
+    workers = min(len(pending), os.cpu_count() or 1)
+    if workers < 2:
+        return
+    directory = cache_directory(cache_dir)
+
+    def compile_one(kernel):
+        try:
+            ensure_compiled(kernel_source(kernel.spec), kernel.spec.model, directory)
+        except (KernelCompileError, OSError):
+            pass
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(compile_one, pending))
