@@ -187,7 +187,13 @@ def check_spec(spec) -> None:
             raise KernelSpecError(f"receptor '{receptor.name}': target '{receptor.target}' "
                                   "is not a state variable")
         parse(receptor.factor, columns, f"receptor '{receptor.name}' factor")
-    parse(spec.threshold, step_names, "threshold")
+    for name, variable in spec.previous:
+        check_name(name, "previous-value name")
+        if variable not in variables:
+            raise KernelSpecError(f"previous '{name}': '{variable}' is not a state variable")
+    _unique(variables + tuple(spec.columns) + tuple(n for n, _ in spec.previous),
+            "state variables, columns and previous-value names")
+    parse(spec.threshold, step_names | {n for n, _ in spec.previous}, "threshold")
     _check_assigned(spec.reset, variables, step_names, "reset")
     if spec.refractory_steps is not None:
         parse(spec.refractory_steps, columns, "refractory_steps", integer=True)

@@ -148,6 +148,7 @@ def _core_declarations(spec: KernelSpec, names: _Names) -> list[str]:
     assigned = _assigned(spec)
     scalars = names.locals + [f"_new_{t}" for t in assigned]
     scalars += [ex.I_STIM] + [ex.INPUT_PREFIX + r.name for r in spec.receptors] + ["_i0"]
+    scalars += [name for name, _ in spec.previous]
     lines += _lines(1, f"cdef double {', '.join(scalars)}",
                     "cdef int32_t _r",
                     "cdef bint _has_ext = _i_ext.shape[0] > 0",
@@ -157,6 +158,8 @@ def _core_declarations(spec: KernelSpec, names: _Names) -> list[str]:
                     "cdef const double* _inh = _ws.inh",
                     "cdef const double* _dc",
                     "cdef const double* _row")
+    if isinstance(spec.update, ExactUpdate) and not spec.update.test_while_refractory:
+        lines += _lines(1, "cdef bint _free      # the step began with refractory == 0")
     if spec.uses_rkf45:
         lines += _lines(1, f"cdef double _y[{len(names.in_y)}]", "cdef OdeArgs _args",
                         "cdef double _h, _t, _dt, _eps_abs, _eps_rel, _a_y, _a_dydt")
@@ -272,6 +275,9 @@ def _exact_step(spec: KernelSpec, names: _Names, depth: int) -> list[str]:
     clamped = [(t, e) for t, e in update.assignments if t in update.clamped]
     free = [(t, e) for t, e in update.assignments if t not in update.clamped]
     lines = names.temporaries(free, depth)
+    gated = not update.test_while_refractory
+    if gated:
+        lines += _lines(depth, "_free = _r == 0")
     lines += _lines(depth, "if _r == 0:")
     if _stim_where(spec) == "branch":
         lines += _lines(depth + 1, _stim_line())
@@ -284,7 +290,8 @@ def _exact_step(spec: KernelSpec, names: _Names, depth: int) -> list[str]:
     lines += _lines(depth, "else:", f"{INDENT}_r -= 1")
     lines += names.commit(free, depth + 1 if update.after else depth)
     lines += _jumps(spec, names, depth)
-    lines += _lines(depth, f"if {names.text(spec.threshold)}:")
+    condition = names.text(spec.threshold)
+    lines += _lines(depth, f"if _free and ({condition}):" if gated else f"if {condition}:")
     return lines + _spike(spec, names, depth + 1)
 
 
@@ -338,6 +345,8 @@ def _core(spec: KernelSpec, names: _Names) -> list[str]:
     lines += _lines(4, "_i = _b + _lane")
     lines += _load_state(spec, names, 4)
     lines += _lines(4, "for _j in range(_n_steps):")
+    lines += _lines(STEP_INDENT, *[f"{name} = {names.ref(variable)}"
+                                   for name, variable in spec.previous])
     lines += _step_inputs(spec, STEP_INDENT)
     lines += step(spec, names, STEP_INDENT)
     lines += _lines(STEP_INDENT, "_i0 = _dc[_j]")

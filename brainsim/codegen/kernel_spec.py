@@ -85,7 +85,9 @@ class ExactUpdate:
         if refractory == 0:  every assignment, simultaneously; then ``after`` in order
         else:                refractory -= 1; the assignments of the variables not in
                              ``clamped``, simultaneously (clamped ones keep their value)
-        receptor jumps (in receptor order), then the threshold test (KernelSpec)
+        receptor jumps (in receptor order), then the threshold test (KernelSpec): in
+        every step (``test_while_refractory``), or only in a step that began with
+        refractory == 0 (NEST's mat2_psc_exp, whose V_m is not clamped)
 
     assignments: (state variable, expression) pairs; every right-hand side reads the
         values before the step (simultaneous update), e.g. ("V_m", "V_m * P22 + i_syn_ex
@@ -95,10 +97,14 @@ class ExactUpdate:
     after: (state variable, expression) applied in order after the assignments, only
         when not refractory (iaf_psc_alpha's lower bound: ("V_m", "V_min if V_m < V_min
         else V_m")).
+    test_while_refractory: True: the threshold is tested in every step (NEST's
+        iaf_psc_*, where the clamped V_m holds V_reset); False: not in a step that began
+        refractory (mat2_psc_exp: if r == 0: test, else: --r).
     """
     assignments: tuple[tuple[str, str], ...]
     clamped: tuple[str, ...] = ()
     after: tuple[tuple[str, str], ...] = ()
+    test_while_refractory: bool = True
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,11 @@ class KernelSpec:
         expression over columns the counter is set to on a spike, before the reset
         ("refractory_counts"; aeif, which decrements in the same step:
         "refractory_counts + 1 if refractory_counts > 0 else 0").
+    previous: (name, state variable) pairs: ``name`` is a float64 local set to the
+        variable's value at the start of each step (before the subthreshold update and
+        the jumps), visible in ``threshold`` only (hh_psc_alpha's U_old: the spike
+        condition "V_m >= 0 and prev_V_m > V_m"). The value is the one the step
+        expressions see (after a StateArray offset is added).
     Every step ends with i_0 = the DC current of this step (InputPlan), read by the next.
     """
     model: str
@@ -185,6 +196,7 @@ class KernelSpec:
     reset: tuple[tuple[str, str], ...]
     refractory_steps: str | None
     integer_columns: tuple[str, ...] = ()
+    previous: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         from brainsim.codegen.expressions import check_spec

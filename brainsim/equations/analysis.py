@@ -50,8 +50,21 @@ def analyse(model: EquationModel) -> ModelIR:
         linear=_linear(model, state, rhs, parameters, symbols) if exact else None,
         nonlinear=None if exact else _nonlinear(model, state, rhs, known),
         threshold=kernel_text(model.threshold.text, known, inline),
+        threshold_comparisons=tuple(
+            (kernel_text(left, known, inline), operator, kernel_text(right, known, inline))
+            for left, operator, right in model.threshold.comparisons),
+        previous=model.threshold.previous,
         reset=tuple((v, kernel_text(text, known, inline)) for v, text in model.reset),
         recordables=_recordables(model, state, known, inline))
+
+
+def kernel_symbols(model: EquationModel) -> tuple:
+    """(known, inline) as kernel_text takes them for the model's threshold and reset:
+    the model's own symbols, and the texts put in place of conductance currents and
+    auxiliaries."""
+    known = ({p.name for p in model.parameters} | {s.name for s in all_state(model)}
+             | {"I_stim"})
+    return known, _inlined(model)
 
 
 def _inlined(model) -> dict:
@@ -97,7 +110,7 @@ def _linear(model, state, rhs, parameters, symbols) -> LinearSystem:
     propagators = list(template.propagators) if template else []
     updates = dict(template.updates) if template else {}
     handled = {order.index(v) for v in template.handled} if template else set()
-    propagators += _general(order, matrix, drive, h, handled, updates)
+    propagators += _general(order, matrix, drive, h, handled, updates, parameters)
     updates_in_order = tuple((v, updates[v]) for v in _update_order(order, matrix))
     offset_texts = tuple((name, sp.ccode(offsets[i])) for i, name in enumerate(order)
                          if offsets[i] != 0)
@@ -116,9 +129,20 @@ def _offsets(matrix, drive, parameters):
     return (-matrix.inv() * constant).applyfunc(sp.simplify)
 
 
-def _general(order, matrix, drive, h, handled, updates) -> list:
+def _decay_constant(expression, h, parameters):
+    """tau when `expression` is exp(-h/tau) of one parameter tau (else None): then the
+    propagator is NEST's std::exp(-h/tau) in double (mat2_psc_exp's P11th, P22th)."""
+    sp = sympy()
+    if expression.func != sp.exp:
+        return None
+    tau = sp.simplify(-h / expression.args[0])
+    return tau if tau in set(parameters.values()) else None
+
+
+def _general(order, matrix, drive, h, handled, updates, parameters) -> list:
     """Propagators from exp(A h) for the variables no template covers, and their
-    updates: diagonal term first, then the other sources, then the drive terms."""
+    updates: diagonal term first, then the other sources, then the drive terms. A lone
+    decay exp(-h/tau) of a parameter tau takes NEST's form (nest_decay)."""
     sp = sympy()
     entries = propagator_matrix(matrix, h, skip=handled)
     drives = drive_matrix(matrix, drive, h, skip=handled)
@@ -129,8 +153,10 @@ def _general(order, matrix, drive, h, handled, updates) -> list:
         terms = []
         sources = sorted((j for (row, j) in entries if row == i), key=lambda j: (j != i, j))
         for j in sources:
+            tau = _decay_constant(entries[(i, j)], h, parameters)
+            form = ("nest_decay", (str(tau),)) if tau is not None else ("general", ())
             p = Propagator(f"P_{target}__{order[j]}", target, order[j], entries[(i, j)],
-                           sp.ccode(entries[(i, j)]))
+                           sp.ccode(entries[(i, j)]), *form)
             out.append(p)
             terms.append(f"{p.name} * {order[j]}")
         for k in sorted(k for (row, k) in drives if row == i):

@@ -10,6 +10,7 @@ from .units import DIMENSIONLESS, UNITS, Unit
 
 FUNCTIONS = ("exp", "log", "sqrt", "abs", "min", "max", "tanh", "sinh", "cosh", "sin",
              "cos")
+PREVIOUS = "prev"    # prev(X): X at the start of the step, in the threshold only (parse.py)
 _DIMENSIONLESS_ARGUMENT = ("exp", "log", "tanh", "sinh", "cosh", "sin", "cos")
 
 
@@ -89,6 +90,10 @@ def _binary_unit(node: ast.BinOp, symbols) -> Unit:
 
 def _call_unit(node: ast.Call, symbols) -> Unit:
     name = node.func.id if isinstance(node.func, ast.Name) else None
+    if name == PREVIOUS:
+        raise ExpressionProblem(f"'{ast.unparse(node)}' outside the threshold",
+                                "prev() only in `threshold` (the value at the start of "
+                                "the step)")
     if name not in FUNCTIONS or node.keywords:
         raise ExpressionProblem(f"unsupported construct '{ast.unparse(node)}'",
                                 "a call of one of " + ", ".join(FUNCTIONS))

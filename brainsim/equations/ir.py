@@ -49,13 +49,23 @@ class Receptor:
 
 @dataclass(frozen=True)
 class Threshold:
+    """`left operator right`, and with `more` a conjunction: every further (left,
+    operator, right) must hold too (`V_m >= 0*mV and prev(V_m) > V_m`). A side may read
+    prev(X), X's value at the start of the step (`previous` lists those X)."""
     left: str
     operator: str                    # '>=', '>', '<=', '<'
     right: str
+    more: tuple = ()                 # of (left, operator, right), joined by `and`
+    previous: tuple = ()             # state variables read as prev(X), in first-use order
+
+    @property
+    def comparisons(self) -> tuple:
+        return ((self.left, self.operator, self.right),) + tuple(self.more)
 
     @property
     def text(self) -> str:
-        return f"{self.left} {self.operator} {self.right}"
+        return " and ".join(f"{left} {operator} {right}"
+                            for left, operator, right in self.comparisons)
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,11 @@ class ModelIR:
     affine: the variables whose rhs alone is affine with parameter coefficients.
     threshold, reset: kernel texts over the model's own (absolute) variables; reset
     statements run in order, each seeing the values the earlier ones set (NESTML).
-    refractory_duration: ms expression text or None; clamped: held while refractory."""
+    The threshold may contain `and` and calls prev(X): X's value at the start of the step
+    (`previous` lists those X; the lowering turns each call into a saved copy).
+    refractory_duration: ms expression text or None; clamped: held while refractory.
+    While refractory no spike is emitted (the threshold is not tested, or, when it reads
+    only clamped variables, sees their held values as in NEST's iaf_psc_*)."""
     model: EquationModel
     state: tuple                     # of StateVariable: declared, then the receptors'
     scheme: str
@@ -171,6 +185,8 @@ class ModelIR:
     threshold: str
     reset: tuple                     # of (variable, kernel text)
     recordables: tuple               # of (name, unit, kernel text)
+    previous: tuple = ()             # state variables the threshold reads as prev(X)
+    threshold_comparisons: tuple = ()   # of (left, operator, right) kernel texts, `and`ed
 
     @property
     def name(self) -> str:

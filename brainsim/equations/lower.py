@@ -19,6 +19,7 @@ from brainsim.codegen.kernel_spec import (RING_CHANNELS, ExactUpdate, KernelSpec
 from brainsim.spec.expressions import evaluate as evaluate_expression
 from brainsim.timesteps import steps_rounded_up
 
+from .dimensions import PREVIOUS
 from .ir import ModelIR
 from .nest_formulas import beta_normalization_factor
 from .numeric import evaluate as evaluate_propagators
@@ -58,12 +59,15 @@ def lower(ir: ModelIR) -> LoweredModel:
     propagator_columns = tuple(p.name for p in ir.linear.propagators) if ir.linear else ()
     columns = parameter_columns + propagator_columns + tuple(constants)
     variables = tuple(StateArray(s.name) for s in ir.state)
+    previous = _previous_names(ir, set(columns) | {v.name for v in variables})
     spec = KernelSpec(
         model=ir.name, variables=variables,
         state_arguments=default_arguments(variables, ir.scheme == "rkf45"),
-        columns=columns, receptors=ports, update=update, threshold=threshold, reset=reset,
+        columns=columns, receptors=ports, update=update,
+        threshold=_previous_renamed(threshold, dict(previous)), reset=reset,
         refractory_steps=refractory,
-        integer_columns=(REFRACTORY_COLUMN,) if refractory else ())
+        integer_columns=(REFRACTORY_COLUMN,) if refractory else (),
+        previous=tuple((name, variable) for variable, name in previous.items()))
 
     def segment_constants(values: Mapping[str, float], dt: float) -> dict:
         out = {name: float(values[name]) for name in parameter_columns}
@@ -98,21 +102,41 @@ def _port(receptor, channel, constants) -> PortSpec:
 
 def _parameter_only(text: str, ir: ModelIR) -> bool:
     parameters = {p.name for p in ir.parameters}
-    names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
-    return names <= parameters
+    tree = ast.parse(text, mode="eval")
+    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions}
+    return names <= parameters and not any(_previous_of(n) for n in ast.walk(tree))
 
 
 def _shifted(text: str, offsets: dict, constants) -> str:
-    """`text` over absolute values, written over the stored (relative) ones."""
+    """`text` over absolute values, written over the stored (relative) ones; prev(X) of
+    an offset variable reads the stored copy too."""
     class Shift(ast.NodeTransformer):
         def visit_Name(self, node):
             if node.id not in offsets:
                 return node
-            column = _offset_column(node.id, offsets, constants)
-            return ast.BinOp(ast.Name(node.id, ast.Load()), ast.Add(),
-                             ast.Name(column, ast.Load()))
+            return _plus_offset(node, node.id, offsets, constants)
+
+        def visit_Call(self, node):
+            if _previous_of(node) in offsets:
+                return _plus_offset(node, _previous_of(node), offsets, constants)
+            return self.generic_visit(node)
     tree = Shift().visit(ast.parse(text, mode="eval").body)
     return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _plus_offset(node, variable, offsets, constants):
+    column = _offset_column(variable, offsets, constants)
+    return ast.BinOp(node, ast.Add(), ast.Name(column, ast.Load()))
+
+
+def _previous_of(node) -> str | None:
+    """X for a call prev(X), else None."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == PREVIOUS and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)):
+        return node.args[0].id
+    return None
 
 
 def _offset_column(variable, offsets, constants) -> str:
@@ -122,13 +146,96 @@ def _offset_column(variable, offsets, constants) -> str:
 
 
 def _stored_threshold(ir, offsets, constants) -> str:
-    threshold = ir.model.threshold
-    if threshold.left in offsets and _parameter_only(threshold.right, ir):
-        column = f"threshold_{threshold.left}"
-        right, offset = _value(threshold.right), _value(offsets[threshold.left])
-        constants[column] = lambda values, dt: right(values, dt) - offset(values, dt)
-        return f"{threshold.left} {threshold.operator} {column}"
-    return _shifted(ir.threshold, offsets, constants)
+    """Each comparison over the stored values, joined by `and`; prev(X) calls are left
+    for _previous_renamed."""
+    comparisons = ir.threshold_comparisons or ((ir.threshold, None, None),)
+    parts = []
+    for left, operator, right in comparisons:
+        if operator is None:
+            parts.append(_shifted(left, offsets, constants))
+            continue
+        folded = _folded_comparison(left, operator, right, ir, offsets, constants)
+        parts.append(folded if folded is not None
+                     else _shifted(f"{left} {operator} {right}", offsets, constants))
+    return " and ".join(parts)          # `and` binds less than any comparison
+
+
+def _folded_comparison(left, operator, right, ir, offsets, constants) -> str | None:
+    """`X op R` with X stored relative to offset c: the parameter-only part of R minus c
+    becomes a column, so `V_m >= V_th` is `V_m >= threshold_V_m` (= V_th - E_L, NEST's
+    theta) and `V_m >= omega + a + b` is `V_m >= threshold_V_m + a + b` (mat2_psc_exp's
+    omega_ + V_th_2_ + V_th_1_), when nothing else in R has an offset. None otherwise."""
+    if left not in offsets:
+        return None
+    tree = ast.parse(right, mode="eval").body
+    if _parameter_only(right, ir):
+        lead, rest = tree, None
+    else:
+        chain = tree
+        while isinstance(chain, ast.BinOp) and isinstance(chain.op, ast.Add) \
+                and isinstance(chain.left, ast.BinOp) and isinstance(chain.left.op, ast.Add):
+            chain = chain.left
+        if not (isinstance(chain, ast.BinOp) and isinstance(chain.op, ast.Add)
+                and _parameter_only(ast.unparse(chain.left), ir)):
+            return None
+        lead, rest = chain.left, chain
+        others = [n for n in ast.walk(tree) if n is not lead]
+        if any(isinstance(n, ast.Name) and n.id in offsets for n in others) or \
+                any(_previous_of(n) in offsets for n in others):
+            return None
+    column = _fresh(f"threshold_{left}", constants)
+    value, offset = _value(_spec_syntax(ast.unparse(lead))), _value(offsets[left])
+    constants[column] = lambda values, dt: value(values, dt) - offset(values, dt)
+    if rest is None:
+        return f"{left} {operator} {column}"
+    rest.left = ast.Name(column, ast.Load())
+    return f"{left} {operator} {ast.unparse(ast.fix_missing_locations(tree))}"
+
+
+def _fresh(name: str, constants) -> str:
+    out, k = name, 2
+    while out in constants:
+        out, k = f"{name}_{k}", k + 1
+    return out
+
+
+def _spec_syntax(text: str) -> str:
+    """A kernel text (fabs, fmin, fmax, pow) in the spec evaluator's syntax (abs, min,
+    max, **), for evaluating a parameter-only part."""
+    renamed = {"fabs": "abs", "fmin": "min", "fmax": "max"}
+
+    class Back(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if node.func.id == "pow":
+                return ast.BinOp(node.args[0], ast.Pow(), node.args[1])
+            node.func = ast.Name(renamed.get(node.func.id, node.func.id), ast.Load())
+            return node
+    tree = Back().visit(ast.parse(text, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _previous_names(ir, taken: set) -> dict:
+    """variable -> the kernel's local holding its value at the start of the step
+    (prev_<X>, made unique against the spec's other names)."""
+    out = {}
+    for variable in ir.previous:
+        name = f"prev_{variable}"
+        while name in taken or name in out.values():
+            name += "_"
+        out[variable] = name
+    return out
+
+
+def _previous_renamed(text: str, names: dict) -> str:
+    class Rename(ast.NodeTransformer):
+        def visit_Call(self, node):
+            variable = _previous_of(node)
+            if variable is not None:
+                return ast.Name(names[variable], ast.Load())
+            return self.generic_visit(node)
+    tree = Rename().visit(ast.parse(text, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def _stored_reset(variable, text, ir, offsets, constants) -> tuple:
@@ -157,7 +264,20 @@ def _refractory(ir, constants) -> str | None:
 
 
 def _exact(ir) -> ExactUpdate:
-    return ExactUpdate(assignments=ir.linear.updates, clamped=ir.model.clamped)
+    return ExactUpdate(assignments=ir.linear.updates, clamped=ir.model.clamped,
+                       test_while_refractory=_test_while_refractory(ir))
+
+
+def _test_while_refractory(ir) -> bool:
+    """No spike while refractory: a threshold over clamped variables only may be tested
+    (they hold their reset values, NEST's iaf_psc_*); any other is gated."""
+    if ir.model.refractory_duration is None:
+        return True
+    tree = ast.parse(ir.threshold, mode="eval")
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    read |= {_previous_of(n) for n in ast.walk(tree)} - {None}
+    state = {s.name for s in ir.state}
+    return (read & state) <= set(ir.model.clamped)
 
 
 def _rkf45(ir, constants) -> Rkf45Update:

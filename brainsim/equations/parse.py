@@ -7,7 +7,7 @@ import re
 
 from brainsim.spec.checker import Checker, describe
 
-from .dimensions import ExpressionProblem, parse_expression, unit_of
+from .dimensions import PREVIOUS, ExpressionProblem, parse_expression, unit_of
 from .ir import Auxiliary, EquationModel, Parameter, StateVariable, Threshold
 from .receptors import read_receptors
 from .solver import read_rkf45_control
@@ -41,7 +41,8 @@ def parse_neuron_model(ck: Checker, name: str, spec) -> EquationModel:
         rkf45=read_rkf45_control(ck, spec, path + ("rkf45",)),
         name=name, parameters=tuple(p for p, _ in parameters.values()),
         state=tuple(s for s, _ in state.values()), equations=equations, receptors=receptors,
-        threshold=_read_threshold(ck, spec, path, symbols),
+        threshold=_read_threshold(ck, spec, path, symbols, _state_variables(
+            state_units, receptors)),
         reset=_read_reset(ck, spec, path + ("reset",), state_units, symbols),
         **_read_refractory(ck, spec, path + ("refractory",), units, state_units))
 
@@ -170,7 +171,17 @@ def _read_equations(ck, spec, path, state_units, symbols) -> tuple:
     return tuple(out.items())
 
 
-def _read_threshold(ck, spec, path, symbols) -> Threshold:
+def _state_variables(state_units, receptors) -> dict:
+    """Every state variable (declared, then the receptors') -> its Unit."""
+    out = dict(state_units)
+    for receptor in receptors:
+        out.update({name: parse_unit(unit) for name, unit in receptor.state})
+    return out
+
+
+def _read_threshold(ck, spec, path, symbols, state) -> Threshold:
+    """One comparison, or comparisons joined by `and`; prev(X) of a state variable X
+    stands for X at the start of the step."""
     here = path + ("threshold",)
     tree = None
     if isinstance(spec["threshold"], str):
@@ -178,17 +189,66 @@ def _read_threshold(ck, spec, path, symbols) -> Threshold:
             tree = parse_expression(spec["threshold"])
         except ExpressionProblem as problem:
             ck.fail(here, problem.found, problem.expected)
-    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1
-            and type(tree.ops[0]) in COMPARISONS):
+    parts = (tree.values if isinstance(tree, ast.BoolOp) and isinstance(tree.op, ast.And)
+             else [tree])
+    if not all(isinstance(part, ast.Compare) and len(part.ops) == 1
+               and type(part.ops[0]) in COMPARISONS for part in parts):
         ck.fail(here, f"threshold {describe(spec['threshold'])} is not a comparison",
-                "'a >= b' (>=, >, <= or <)")
-    left_text, right_text = ast.unparse(tree.left), ast.unparse(tree.comparators[0])
-    _, left = _expression_unit(ck, left_text, here, symbols)
-    _, right = _expression_unit(ck, right_text, here, symbols)
-    if not left.same_dimension(right):
-        ck.fail(here, f"dimension mismatch: {left} compared with {right}",
-                "both sides of one dimension")
-    return Threshold(left_text, COMPARISONS[type(tree.ops[0])], right_text)
+                "'a >= b' (>=, >, <= or <), or such comparisons joined by 'and'")
+    previous = []
+    known = dict(symbols)
+    comparisons = []
+    for part in parts:
+        sides = []
+        for side in (part.left, part.comparators[0]):
+            for variable in _previous_calls(ck, side, here, state):
+                if variable not in previous:
+                    previous.append(variable)
+                known[f"{PREVIOUS}({variable})"] = state[variable]
+            text = ast.unparse(side)
+            sides.append((text, _side_unit(ck, side, here, known)))
+        (left_text, left), (right_text, right) = sides
+        if not left.same_dimension(right):
+            ck.fail(here, f"dimension mismatch: {left} compared with {right}",
+                    "both sides of one dimension")
+        comparisons.append((left_text, COMPARISONS[type(part.ops[0])], right_text))
+    first, *more = comparisons
+    return Threshold(*first, more=tuple(more), previous=tuple(previous))
+
+
+def _previous_calls(ck, tree, here, state) -> list:
+    """The variables of the prev() calls in `tree` (each one state variable)."""
+    out = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == PREVIOUS):
+            continue
+        argument = node.args[0] if len(node.args) == 1 and not node.keywords else None
+        if not isinstance(argument, ast.Name):
+            ck.fail(here, f"'{ast.unparse(node)}'", "prev(<state variable>): one state "
+                    "variable")
+        if argument.id not in state:
+            ck.fail(here, f"prev() of '{argument.id}', not a state variable",
+                    "one of the state variables " + ", ".join(state))
+        out.append(argument.id)
+    return out
+
+
+class _PreviousAsName(ast.NodeTransformer):
+    """prev(X) -> the name 'prev(X)' (its unit is X's; no symbol can be named so)."""
+
+    def visit_Call(self, node):
+        if isinstance(node.func, ast.Name) and node.func.id == PREVIOUS:
+            return ast.Name(f"{PREVIOUS}({node.args[0].id})", ast.Load())
+        return self.generic_visit(node)
+
+
+def _side_unit(ck, side, here, known) -> Unit:
+    tree = _PreviousAsName().visit(parse_expression(ast.unparse(side)))
+    try:
+        return unit_of(tree, known)
+    except ExpressionProblem as problem:
+        ck.fail(here, problem.found, problem.expected)
 
 
 def _read_reset(ck, spec, path, state_units, symbols) -> tuple:

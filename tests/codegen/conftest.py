@@ -27,3 +27,15 @@ def generated_iaf_psc_exp(kernel_cache):
 @pytest.fixture(scope="session")
 def generated_aeif_cond_exp(kernel_cache):
     return compiled_kernel(hand_specs.AEIF_COND_EXP, cache_dir=kernel_cache)
+
+
+@pytest.fixture(scope="session")
+def generated_hh_psc_alpha(kernel_cache):
+    from equation_kernels import lowered
+    return compiled_kernel(lowered("hh_psc_alpha")[1].spec, cache_dir=kernel_cache)
+
+
+@pytest.fixture(scope="session")
+def generated_mat2_psc_exp(kernel_cache):
+    from equation_kernels import lowered
+    return compiled_kernel(lowered("mat2_psc_exp")[1].spec, cache_dir=kernel_cache)

@@ -38,6 +38,11 @@ AEIF = hand_specs.AEIF_COND_EXP
     (dict(update=ExactUpdate(assignments=(("V_m", "V_m * P22"), ("V_m", "0")))),
      "'V_m' is declared twice"),
     (dict(update=ExactUpdate(assignments=(), clamped=("w",))), "clamped: 'w'"),
+    (dict(previous=(("prev_V_m", "w"),)), "previous 'prev_V_m': 'w' is not a state"),
+    (dict(previous=(("theta", "V_m"),)), "'theta' is declared twice"),
+    (dict(previous=(("_v", "V_m"),)), "previous-value name '_v' is not a C identifier"),
+    (dict(previous=(("prev_V_m", "V_m"),), reset=(("V_m", "prev_V_m"),)),
+     "reset 'V_m': unknown name 'prev_V_m'"),
 ])
 def test_bad_specs_are_refused_naming_the_field(change, message):
     with pytest.raises(KernelSpecError, match=message.replace("(", r"\(").replace("*", r"\*")):
@@ -77,3 +82,20 @@ def test_expressions_keep_their_grouping_and_become_float64():
     assert cython_text("a + (b + c)") == "a + (b + c)"
     assert cython_text("n + 1 if n > 0 else 0", integer=True) == "n + 1 if n > 0 else 0"
     assert cython_text("V * 2", {"V": "_y[0]"}) == "_y[0] * 2.0"
+
+
+def test_previous_values_are_saved_at_the_start_of_each_step():
+    exact = dataclasses.replace(IAF, previous=(("prev_V_m", "V_m"),),
+                                threshold="V_m >= theta and prev_V_m < theta")
+    source = kernel_source(exact)
+    step = source.index("for _j in range(_n_steps):")
+    assert source.index("prev_V_m = V_m", step) < source.index("_new_", step)
+    assert "if V_m >= theta and prev_V_m < theta:" in source and "_free" not in source
+    gated = dataclasses.replace(exact, update=dataclasses.replace(
+        IAF.update, test_while_refractory=False))
+    source = kernel_source(gated)
+    assert "_free = _r == 0" in source
+    assert "if _free and (V_m >= theta and prev_V_m < theta):" in source
+    rkf = kernel_source(dataclasses.replace(AEIF, previous=(("prev_V_m", "V_m"),)))
+    step = rkf.index("for _j in range(_n_steps):")
+    assert rkf.index("prev_V_m = _y[0]", step) < rkf.index("evolve_apply", step)

@@ -28,8 +28,13 @@ def test_example_is_exact_with_the_membrane_stored_relative_to_E_L():
     assert [s.name for s in ir.state] == ["V_m", "w", "I_ex", "I_in"]
     assert [s.receptor for s in ir.state] == [None, None, "ex", "in"]
     assert ir.linear.offsets == (("V_m", "E_L"),)
-    # -w/C_m does not fit NEST's membrane pattern: every propagator is the general one
-    assert {p.form for p in ir.linear.propagators} == {"general"}
+    # -w/C_m does not fit NEST's membrane pattern: every propagator is the general one,
+    # but the lone decays exp(-h/tau) of a parameter, which are NEST's std::exp(-h/tau)
+    forms = {p.name: (p.form, p.arguments) for p in ir.linear.propagators}
+    assert {name: args for name, (form, args) in forms.items() if form != "general"} == {
+        "P_V_m__V_m": ("tau_m",), "P_w__w": ("tau_w",), "P_I_ex__I_ex": ("tau_syn_ex",),
+        "P_I_in__I_in": ("tau_syn_in",)}
+    assert {form for form, _ in forms.values()} == {"general", "nest_decay"}
     updates = dict(ir.linear.updates)
     assert updates["w"] == "P_w__w * w"
     assert updates["V_m"].startswith("P_V_m__V_m * V_m + P_V_m__w * w + P_V_m__I_ex * I_ex")
