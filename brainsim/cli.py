@@ -203,6 +203,11 @@ def print_rate_table(model, result) -> None:
     print(f"build {result.build_s:.2f} s  simulate {result.simulate_s:.2f} s for "
           f"{meta['simulated_ms']:g} ms  real-time factor {result.real_time_factor:.2f}  "
           f"peak RSS/rank {max(meta['peak_rss_mib_per_rank']):.0f} MiB")
+    kernels = meta.get("generated_kernels")
+    if kernels:
+        print(f"equation models {', '.join(kernels['models'])}: {kernels['compiled']} "
+              f"kernel(s) compiled, {len(kernels['models']) - kernels['compiled']} from the "
+              f"cache {kernels['cache']} ({kernels['seconds']:.2f} s before the build)")
 
 
 def provenance(model, model_path: str, config_path: str | None, overrides: list[str]) -> dict:

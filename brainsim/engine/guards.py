@@ -73,8 +73,16 @@ def is_user_error(err: BaseException) -> bool:
 
 
 def is_agreed(err: BaseException) -> bool:
-    """True when every rank raises this error together (no abort needed)."""
-    return bool(getattr(err, "agreed", False))
+    """True when every rank raises this error together (no abort needed): a generated
+    kernel's compile error is agreed by brainsim.codegen.cache.load_kernel."""
+    return bool(getattr(err, "agreed", False)) or is_kernel_compile_error(err)
+
+
+def is_kernel_compile_error(err: BaseException) -> bool:
+    """An equation model's generated kernel did not compile or load (no C compiler, no
+    Python headers, ...): one line naming the compiler's first error and its log."""
+    from brainsim.codegen.cache import KernelCompileError
+    return isinstance(err, KernelCompileError)
 
 
 _HDF5_ERRNO = re.compile(r"errno = (\d+)")
@@ -128,6 +136,9 @@ def describe(err: BaseException, output_dir: str | None = None) -> str | None:
     it holds a checkpoint."""
     if is_user_error(err) or isinstance(err, NumericalError):
         return str(err)
+    if is_kernel_compile_error(err):
+        return (f"{err}; brainsim compiles equation models with the C compiler Python's "
+                "setuptools uses (CC) and Python's headers: check that both are installed")
     failure = storage_failure(err)
     if failure is None:
         return None

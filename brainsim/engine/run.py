@@ -229,6 +229,12 @@ def run_model(model: ResolvedModel, comm, output_dir: str, overwrite: bool = Fal
     provenance = {"run_id": uuid.uuid4().hex, **(provenance or {}),
                   "recording": recording_signature(model)}
     locks = []
+    # before the output directory is touched: a kernel that does not compile leaves nothing
+    kernels = load_generated_kernels(model.neuron_models.values(), comm,
+                                     (model.document.get("run") or {}).get("kernel_cache"),
+                                     announce=show_progress)
+    if kernels is not None:
+        provenance["generated_kernels"] = kernels
     try:
         locks, resume = agree_on_output(comm, output_dir, overwrite, resume)
         return _run_locked(model, comm, output_dir, show_progress, policy, resume, provenance)
@@ -251,8 +257,6 @@ def _run_locked(model: ResolvedModel, comm, output_dir: str, show_progress: bool
     rss_before_build_mib = current_rss_mib()
     comm.barrier()
     started = time.perf_counter()
-    load_generated_kernels(model.neuron_models.values(), comm,
-                           (model.document.get("run") or {}).get("kernel_cache"))
     partition = make_partition(model, comm.size)
     inject_test_fault("build", comm.rank)
     kill_for_test("build", comm.rank)
@@ -314,6 +318,8 @@ def _run_locked(model: ResolvedModel, comm, output_dir: str, show_progress: bool
     metadata["checkpoints"] = [{"path": path, "write_s": seconds} for path, seconds
                                in zip(checkpointer.written, checkpointer.write_seconds)]
     metadata["run_id"] = provenance["run_id"]
+    if "generated_kernels" in provenance:
+        metadata["generated_kernels"] = provenance["generated_kernels"]
     chains = [segments] + list((report_writers or {}).values())
     for chain in chains:
         chain.close_current(engine.step)

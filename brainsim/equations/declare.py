@@ -88,7 +88,7 @@ def _with_both_channels(spec):
     if len(spec.receptors) != 1:
         return spec
     port = spec.receptors[0]
-    twin = PortSpec(f"{port.name}_negative", 1, port.target, port.factor)
+    twin = PortSpec(negative_twin(port.name), 1, port.target, port.factor)
     return dataclasses.replace(spec, receptors=(port, twin))
 
 
@@ -144,9 +144,17 @@ def _ports(ir) -> tuple:
     >= 0, the second weights < 0; a single receptor takes both."""
     receptors = ir.receptors
     first = receptors[0]
-    second = receptors[1] if len(receptors) > 1 else first
+    if len(receptors) == 1:
+        return (ReceptorPort(first.name, 0, +1, _time_constant(first), first.reversal),
+                ReceptorPort(negative_twin(first.name), 1, -1, _time_constant(first),
+                             first.reversal))
     return tuple(ReceptorPort(r.name, channel, sign, _time_constant(r), r.reversal)
-                 for channel, (sign, r) in enumerate(((+1, first), (-1, second))))
+                 for channel, (sign, r) in enumerate(((+1, first), (-1, receptors[1]))))
+
+
+def negative_twin(name: str) -> str:
+    """The name of the port by which the weights < 0 reach a model's single receptor."""
+    return f"{name}_negative"
 
 
 def _time_constant(receptor) -> str | None:
@@ -187,6 +195,8 @@ def _charge_function(ir):
     the jumped variable as far (1 / its coefficient of I_e). NaN when unknown: the spec
     refuses compensation onto such a model."""
     by_name = {r.name: r for r in ir.receptors}
+    if len(ir.receptors) == 1:
+        by_name[negative_twin(ir.receptors[0].name)] = ir.receptors[0]
     delta_coefficients = {r.name: _coefficient_of_input(ir, r.jump)
                           for r in ir.receptors if r.kernel == "delta"}
     has_rest = "E_L" in {p.name for p in ir.parameters}
@@ -262,3 +272,22 @@ def compile_in_parallel(kernels, cache_dir: str | None = None) -> None:
             pass
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(compile_one, pending))
+
+
+def uncached_models(kernels, cache_dir: str | None = None) -> list[str]:
+    """Names of the models whose generated kernel is not in the cache folder yet (their
+    first use compiles them)."""
+    import os
+
+    from brainsim.codegen.cache import cache_directory, cache_key, module_name, published_path
+    from brainsim.codegen.generate import kernel_source
+
+    directory = cache_directory(cache_dir)
+    missing = []
+    for kernel in kernels:
+        if kernel.module is not None:
+            continue
+        name = module_name(kernel.spec.model, cache_key(kernel_source(kernel.spec)))
+        if not os.path.isfile(published_path(directory, name)):
+            missing.append(kernel.spec.model)
+    return missing

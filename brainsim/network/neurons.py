@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import sys
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -135,20 +136,37 @@ def kernel_model(declaration: NeuronModel) -> KernelModel:
 
 
 def load_generated_kernels(declarations: Iterable[NeuronModel], comm,
-                           cache_dir: str | None = None) -> None:
+                           cache_dir: str | None = None,
+                           announce: bool = False) -> dict | None:
     """Compile or load the generated kernels of these declarations' equation models, on
     every rank of `comm` together (rank 0 compiles first; a failure is raised on all
     ranks, brainsim.codegen.cache.load_kernel). cache_dir: run.kernel_cache, else
-    $BRAINSIM_KERNEL_CACHE, else the private per-user folder."""
+    $BRAINSIM_KERNEL_CACHE, else the private per-user folder. announce: rank 0 says on
+    stderr which kernels it is about to compile (it takes ~10-20 s each).
+
+    Returns None without equation models, else what rank 0 did (for run.json): models,
+    compiled (how many it compiled), seconds (wall time of compiling and loading), cache."""
+    import time
+    from brainsim.codegen.cache import STATS, cache_directory
     generated = [d.kernel for d in sorted(declarations, key=lambda m: m.name)
                  if hasattr(d.kernel, "load")]
     if not generated:
-        return
+        return None
+    started, compiled_before = time.perf_counter(), STATS.compiled
     if comm.rank == 0:
-        from brainsim.equations.declare import compile_in_parallel
+        from brainsim.equations.declare import compile_in_parallel, uncached_models
+        missing = uncached_models(generated, cache_dir)
+        if missing and announce:
+            sys.stderr.write(f"brainsim: compiling the kernels of {', '.join(missing)} "
+                             "(first use; later runs load them from the cache)\n")
+            sys.stderr.flush()
         compile_in_parallel(generated, cache_dir)
     for kernel in generated:
         kernel.load(cache_dir, comm)
+    return {"models": [k.spec.model for k in generated],
+            "compiled": STATS.compiled - compiled_before,
+            "seconds": round(time.perf_counter() - started, 3),
+            "cache": cache_directory(cache_dir)}
 
 
 # Arrays every network has, whatever its models: the engine's population activity averages
