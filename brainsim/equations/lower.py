@@ -101,11 +101,11 @@ def _port(receptor, channel, constants) -> PortSpec:
 
 
 def _parameter_only(text: str, ir: ModelIR) -> bool:
+    """Names of parameters only, and no calls (a call's name is no parameter): the
+    spec evaluator computes it before the run."""
     parameters = {p.name for p in ir.parameters}
-    tree = ast.parse(text, mode="eval")
-    functions = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in functions}
-    return names <= parameters and not any(_previous_of(n) for n in ast.walk(tree))
+    names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+    return names <= parameters
 
 
 def _shifted(text: str, offsets: dict, constants) -> str:
@@ -184,7 +184,7 @@ def _folded_comparison(left, operator, right, ir, offsets, constants) -> str | N
                 any(_previous_of(n) in offsets for n in others):
             return None
     column = _fresh(f"threshold_{left}", constants)
-    value, offset = _value(_spec_syntax(ast.unparse(lead))), _value(offsets[left])
+    value, offset = _value(ast.unparse(lead)), _value(offsets[left])
     constants[column] = lambda values, dt: value(values, dt) - offset(values, dt)
     if rest is None:
         return f"{left} {operator} {column}"
@@ -197,22 +197,6 @@ def _fresh(name: str, constants) -> str:
     while out in constants:
         out, k = f"{name}_{k}", k + 1
     return out
-
-
-def _spec_syntax(text: str) -> str:
-    """A kernel text (fabs, fmin, fmax, pow) in the spec evaluator's syntax (abs, min,
-    max, **), for evaluating a parameter-only part."""
-    renamed = {"fabs": "abs", "fmin": "min", "fmax": "max"}
-
-    class Back(ast.NodeTransformer):
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if node.func.id == "pow":
-                return ast.BinOp(node.args[0], ast.Pow(), node.args[1])
-            node.func = ast.Name(renamed.get(node.func.id, node.func.id), ast.Load())
-            return node
-    tree = Back().visit(ast.parse(text, mode="eval").body)
-    return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def _previous_names(ir, taken: set) -> dict:

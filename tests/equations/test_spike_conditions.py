@@ -130,3 +130,15 @@ def test_conjunctions_keep_every_comparison(threshold):
     model = parse_text(EXAMPLE.replace("threshold: V_m >= V_th", f"threshold: {threshold}"))
     assert model.threshold.text == threshold
     assert len(model.threshold.comparisons) == threshold.count(" and ") + 1
+
+
+def test_parameter_parts_with_calls_stay_in_the_kernel():
+    """Only call-free parameter expressions become per-segment columns (the spec
+    evaluator computes them); max(V_th, E_L) or min(V_reset, V_th) are computed per step."""
+    ir = text_ir(EXAMPLE.replace("threshold: V_m >= V_th",
+                                 "threshold: V_m >= max(V_th, E_L) + w*GOhm")
+                 .replace("reset: {V_m: V_reset,", "reset: {V_m: 'min(V_reset, V_th)',"))
+    lowered = lower(ir)
+    assert lowered.spec.threshold == ("V_m + offset_V_m >= fmax(V_th, E_L) + w * 1.0")
+    assert dict(lowered.spec.reset)["V_m"] == "(fmin(V_reset, V_th)) - offset_V_m"
+    assert lowered.segment_constants(defaults(ir), 0.1)["offset_V_m"] == -70.0
