@@ -9,6 +9,7 @@ checkpoint at any epoch boundary needs nothing saved.
 spike_generator (NEST 3.10, tests/reference/NOTES.md): a spike at t ms with delay d ms is
 read in the target's update of step s = round((t + d) / dt) - 1. ``deliver_epoch`` adds its
 weight (x multiplicity) into ring[s % ring_len, target local index, 1 if weight < 0 else 0]
+(or into the channel of the receptor the input names, onto a receptor-addressed model)
 for every event with first_step <= s < first_step + n_steps. It must run before the neuron
 update of the epoch (the slots of this epoch have already been read and cleared ring_len
 steps ago; spikes delivered in earlier epochs are already in them, so every neuron sums
@@ -23,7 +24,7 @@ step, as NEST's noise_generator (which redraws when it becomes active and every 
 """
 import numpy as np
 
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 
 from cython_kernels.rng cimport normal
 
@@ -53,18 +54,25 @@ cdef class ExternalEvents:
     single_*: one row per (input, node, spike time) for per-neuron trains.
     Rows with equal step are applied in array order (input, then node, as built by
     brainsim.network.inputs.external_events).
+    broadcast_channel / single_channel (optional, one per row): the ring channel of the
+    receptor the input names (receptor-addressed targets), or -1: by the weight's sign;
+    None (every network without such targets): all by sign.
     """
     cdef readonly object broadcast_step, broadcast_weight, broadcast_begin, broadcast_end
     cdef readonly object single_step, single_target, single_weight
+    cdef readonly object broadcast_channel, single_channel
     cdef const int64_t[::1] _bs
     cdef const double[::1] _bw
     cdef const int64_t[::1] _bb, _be
     cdef const int64_t[::1] _ss
     cdef const uint32_t[::1] _st
     cdef const double[::1] _sw
+    cdef const int32_t[::1] _bc, _sc
+    cdef int32_t _max_channel        # largest named channel (-1: none named)
 
     def __init__(self, broadcast_step, broadcast_weight, broadcast_begin, broadcast_end,
-                 single_step, single_target, single_weight):
+                 single_step, single_target, single_weight, broadcast_channel=None,
+                 single_channel=None):
         self.broadcast_step = np.ascontiguousarray(broadcast_step, dtype=np.int64)
         self.broadcast_weight = np.ascontiguousarray(broadcast_weight, dtype=np.float64)
         self.broadcast_begin = np.ascontiguousarray(broadcast_begin, dtype=np.int64)
@@ -86,6 +94,23 @@ cdef class ExternalEvents:
         self._bs, self._bw = self.broadcast_step, self.broadcast_weight
         self._bb, self._be = self.broadcast_begin, self.broadcast_end
         self._ss, self._st, self._sw = self.single_step, self.single_target, self.single_weight
+        self._init_channels(broadcast_channel, single_channel, n, m)
+
+    def _init_channels(self, broadcast_channel, single_channel, Py_ssize_t n, Py_ssize_t m):
+        """The rows' named channels (-1: by sign), or -1 everywhere when none are given."""
+        self.broadcast_channel = np.ascontiguousarray(
+            np.full(n, -1) if broadcast_channel is None else broadcast_channel, dtype=np.int32)
+        self.single_channel = np.ascontiguousarray(
+            np.full(m, -1) if single_channel is None else single_channel, dtype=np.int32)
+        if self.broadcast_channel.shape[0] != n or self.single_channel.shape[0] != m:
+            raise ValueError("broadcast_channel and single_channel need one entry per row")
+        for channels in (self.broadcast_channel, self.single_channel):
+            if channels.shape[0] and channels.min() < -1:
+                raise ValueError("a channel must be >= 0, or -1 (by the weight's sign)")
+        self._bc, self._sc = self.broadcast_channel, self.single_channel
+        self._max_channel = max([-1] + [int(c.max()) for c in
+                                        (self.broadcast_channel, self.single_channel)
+                                        if c.shape[0]])
 
     @property
     def num_events(self) -> int:
@@ -102,14 +127,16 @@ cdef class ExternalEvents:
         return last
 
     def deliver_epoch(self, int64_t first_step, int64_t n_steps,
-                      double[:, :, ::1] ring not None):  # IN/OUT (ring_len, n_local, 2)
+                      double[:, :, ::1] ring not None):  # IN/OUT (ring_len, n_local, C >= 2)
         """Add the events read in steps [first_step, first_step + n_steps) to the ring.
         Requires n_steps <= ring_len; returns the number of rows applied."""
         cdef int64_t ring_len = ring.shape[0]
         cdef int64_t n_local = ring.shape[1]
-        if n_steps < 0 or n_steps > ring_len or ring.shape[2] != 2:
+        if (n_steps < 0 or n_steps > ring_len or ring.shape[2] < 2
+                or self._max_channel >= ring.shape[2]):
             raise ValueError(f"n_steps must be in [0, ring_len = {ring_len}] and ring of shape "
-                             f"(ring_len, n_local, 2)")
+                             f"(ring_len, n_local, C), C >= 2 and > every named channel "
+                             f"({self._max_channel})")
         cdef Py_ssize_t i, lo, hi, lo2, hi2
         cdef int64_t j, s
         cdef double w
@@ -129,12 +156,13 @@ cdef class ExternalEvents:
             for i in range(lo, hi):
                 s = self._bs[i] % ring_len
                 w = self._bw[i]
-                ch = w < 0.0
+                ch = (w < 0.0) if self._bc[i] < 0 else self._bc[i]
                 for j in range(self._bb[i], self._be[i]):
                     ring[s, j, ch] += w
             for i in range(lo2, hi2):
                 w = self._sw[i]
-                ring[self._ss[i] % ring_len, self._st[i], w < 0.0] += w
+                ch = (w < 0.0) if self._sc[i] < 0 else self._sc[i]
+                ring[self._ss[i] % ring_len, self._st[i], ch] += w
         return (hi - lo) + (hi2 - lo2)
 
 

@@ -222,6 +222,7 @@ ctypedef struct PoissonEntry:
     int64_t stop_step
     uint32_t c3                    # (POISSON << 24) | input index
     int table_len
+    int channel                    # receptor channel it names; -1: by the weight's sign
     double weight                  # native unit of the target model, per spike
     double lam                     # mean count per step
     const double* cdf              # table_len entries, owned by the plan
@@ -249,7 +250,9 @@ ctypedef struct Workspace:
     double* dc_current             # [g * n_steps + j]: i_0 of segment g at step first + j, pA
     # Block scratch (sized for the plan's max_steps):
     double* ex                     # nb_max * n_steps, [j * nb + lane]
-    double* inh                    # nb_max * n_steps
+    double* inh                    # nb_max * n_steps (= ex + channel_stride)
+    int64_t channel_stride         # doubles from one channel's block input to the next's:
+    int n_channels                 # channel c at ex + c * channel_stride, c < n_channels
     double* u                      # POISSON_BATCH uniforms
     int32_t* counts                # POISSON_BATCH counts
     uint32_t* gids                 # POISSON_BATCH gids
@@ -271,6 +274,7 @@ cdef class InputPlan:
     cdef Workspace ws
     cdef SpikeSink sink
     cdef readonly Py_ssize_t num_segments
+    cdef readonly int num_channels         # ring channels its kernel reads (>= 2)
     cdef readonly int64_t max_steps        # epochs up to this long need no allocation
     cdef void* index_block                 # p_ptr, entries, dc_ptr, dc_entries
     cdef void* step_block                  # dc_current, ex, inh, u, counts, gids
@@ -281,6 +285,7 @@ cdef class InputPlan:
                           const double[:] weight, const int64_t[:] delay_steps,
                           const int64_t[:] first_step, const int64_t[:] stop_step,
                           const int64_t[:] table_len, const double[:] lam,
+                          const int64_t[:] channel,
                           const int64_t[:] dc_seg, const double[:] amplitude,
                           const int64_t[:] dc_first, const int64_t[:] dc_stop) except -1
     cdef int reserve(self, int64_t n_steps) except -1
@@ -350,6 +355,44 @@ cdef inline void add_poisson_block(
         K = entries[jj].table_len
         cdf = entries[jj].cdf
         target = ex if w >= 0.0 else inh
+        e_first = first_step - entries[jj].delay_steps
+        active_steps(e_first, n_steps, entries[jj].first_step, entries[jj].stop_step,
+                     &j_lo, &j_hi)
+        for j in range(j_lo, j_hi):
+            e = e_first + j
+            batch(seed, entries[jj].c3, <uint32_t>e, <uint32_t>(e >> 32), gids, nb, cdf, K,
+                  u, counts)
+            for lane in range(nb):
+                c = counts[lane]
+                if c == K:
+                    c = poisson_from_uniform(u[lane], cdf, K, lam)
+                target[j * nb + lane] = target[j * nb + lane] + <double>c * w
+
+
+cdef inline void add_poisson_block_channels(
+        poisson_batch_fn batch, uint64_t seed,
+        const PoissonEntry* entries, int64_t n_entries,   # IN this segment's inputs
+        int64_t first_step, int64_t n_steps, int nb,
+        const uint32_t* gids,          # IN  gid of each of the nb neurons
+        double* inputs,                # IN/OUT channel c at inputs + c * stride, [j * nb + lane]
+        int64_t stride,
+        double* u,                     # scratch nb
+        int32_t* counts) noexcept nogil:  # scratch nb
+    """add_poisson_block for a receptor-addressed model: each entry's count * weight goes
+    to the channel its input names (entries[jj].channel), whatever the weight's sign (an
+    entry that names none, -1, goes by sign: channel 0 or 1, as add_poisson_block)."""
+    cdef int64_t jj, j, j_lo, j_hi, e, e_first
+    cdef int lane, c, K
+    cdef double w, lam
+    cdef double* target
+    cdef const double* cdf
+    for jj in range(n_entries):
+        w = entries[jj].weight
+        lam = entries[jj].lam
+        K = entries[jj].table_len
+        cdf = entries[jj].cdf
+        c = entries[jj].channel
+        target = inputs + (c if c >= 0 else (1 if w < 0.0 else 0)) * stride
         e_first = first_step - entries[jj].delay_steps
         active_steps(e_first, n_steps, entries[jj].first_step, entries[jj].stop_step,
                      &j_lo, &j_hi)

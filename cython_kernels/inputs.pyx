@@ -13,6 +13,7 @@ from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcpy
 
+from cython_kernels.block_input cimport gather_block_channels
 from cython_kernels.poisson cimport POISSON_MAX_TABLE
 from cython_kernels.rng cimport POISSON
 
@@ -92,7 +93,8 @@ cdef void check_poisson(Py_ssize_t n_seg, const int64_t[:] seg, const int64_t[:]
                         const double[:] weight, const int64_t[:] delay_steps,
                         const int64_t[:] first_step, const int64_t[:] stop_step,
                         const double[:, ::1] cdf, const int64_t[:] table_len,
-                        const double[:] lam) except *:
+                        const double[:] lam, const int64_t[:] channel,
+                        int num_channels) except *:
     """Raise ValueError naming the Poisson entry and rule that the arrays break."""
     cdef Py_ssize_t nq = seg.shape[0]
     cdef Py_ssize_t j
@@ -100,11 +102,14 @@ cdef void check_poisson(Py_ssize_t n_seg, const int64_t[:] seg, const int64_t[:]
     if not (item.shape[0] == nq and weight.shape[0] == nq and delay_steps.shape[0] == nq
             and first_step.shape[0] == nq and stop_step.shape[0] == nq
             and table_len.shape[0] == nq and lam.shape[0] == nq
-            and (nq == 0 or cdf.shape[0] == nq)):
+            and channel.shape[0] == nq and (nq == 0 or cdf.shape[0] == nq)):
         raise ValueError(f"all poisson_* arrays need {nq} entries (one per input and segment)")
     for j in range(nq):
         if not 0 <= seg[j] < n_seg:
             raise ValueError(f"Poisson entry {j}: segment {seg[j]} outside [0, {n_seg})")
+        if not -1 <= channel[j] < num_channels:
+            raise ValueError(f"Poisson entry {j}: channel {channel[j]} outside [-1, "
+                             f"{num_channels})")
         if not 0 <= item[j] < (1 << 24):
             raise ValueError(f"Poisson entry {j}: input index {item[j]} outside [0, 2**24)")
         if not 1 <= table_len[j] <= width:
@@ -128,7 +133,8 @@ cdef void check_dc(Py_ssize_t n_seg, const int64_t[:] seg, const double[:] ampli
 
 cdef int check_layout(Py_ssize_t n_seg, Py_ssize_t n_local, Py_ssize_t n_params,
                       const int64_t[:] seg_begin, const int64_t[:] seg_end,
-                      const double[:, ::1] seg_params, double[:, :, ::1] ring) except -1:
+                      const double[:, ::1] seg_params, double[:, :, ::1] ring,
+                      int num_channels) except -1:
     """Segments and ring of a kernel call against the plan's segments and n_local."""
     cdef Py_ssize_t j
     if not seg_begin.shape[0] == seg_end.shape[0] == seg_params.shape[0] == n_seg:
@@ -141,9 +147,12 @@ cdef int check_layout(Py_ssize_t n_seg, Py_ssize_t n_local, Py_ssize_t n_params,
         if not 0 <= seg_begin[j] <= seg_end[j] <= n_local:
             raise ValueError(f"segment {j}: local index range [{seg_begin[j]}, "
                              f"{seg_end[j]}) is not inside [0, {n_local})")
-    if ring.shape[0] < 1 or ring.shape[1] != n_local or ring.shape[2] != 2:
-        raise ValueError(f"ring must have shape (ring_len >= 1, {n_local}, 2), got "
-                         f"({ring.shape[0]}, {ring.shape[1]}, {ring.shape[2]})")
+    # A network's ring has as many channels as its widest model reads (2 unless a
+    # receptor-addressed model needs more): every kernel reads its own first channels.
+    if ring.shape[0] < 1 or ring.shape[1] != n_local or ring.shape[2] < num_channels:
+        raise ValueError(f"ring must have shape (ring_len >= 1, {n_local}, channels >= "
+                         f"{num_channels}), got ({ring.shape[0]}, {ring.shape[1]}, "
+                         f"{ring.shape[2]})")
     return 0
 
 
@@ -156,8 +165,12 @@ cdef class InputPlan:
     index < 2**24: its random stream), poisson_weight (native unit of the target model per
     spike), poisson_delay_steps, poisson_first_step / poisson_stop_step (emission steps
     [first, stop)), poisson_cdf (one table per row), poisson_table_len, poisson_lambda
-    (mean count per step). DC arrays: dc_seg, dc_amplitude (pA), dc_first_step /
-    dc_stop_step (update steps that read it, [first, stop)). The plan copies what it needs:
+    (mean count per step), poisson_channel (optional: the ring channel of the receptor each
+    input names, -1 by the weight's sign; default all -1). DC arrays: dc_seg,
+    dc_amplitude (pA), dc_first_step / dc_stop_step (update steps that read it,
+    [first, stop)). num_channels: the ring channels the group's kernel reads (2, or a
+    receptor-addressed model's port count), one block-input buffer each (ws.ex +
+    c * ws.channel_stride; ws.inh is channel 1's). The plan copies what it needs:
     later changes to the arrays are not seen. One kernel call at a time per plan (the
     scratch is shared by the calls).
     """
@@ -172,6 +185,7 @@ cdef class InputPlan:
         self.sink.n = 0
         self.sink.failed = False
         self.max_steps = 0
+        self.num_channels = 2
 
     def __init__(self, Py_ssize_t num_segments, int64_t max_steps, *,
                  const int64_t[:] poisson_seg not None, const int64_t[:] poisson_item not None,
@@ -183,19 +197,26 @@ cdef class InputPlan:
                  const double[:] poisson_lambda not None,
                  const int64_t[:] dc_seg not None, const double[:] dc_amplitude not None,
                  const int64_t[:] dc_first_step not None,
-                 const int64_t[:] dc_stop_step not None):
+                 const int64_t[:] dc_stop_step not None,
+                 poisson_channel=None, int num_channels=2):
         if num_segments < 0 or not 0 <= max_steps < (<int64_t>1 << 31):
             raise ValueError(f"num_segments must be >= 0 and max_steps in [0, 2**31), got "
                              f"{num_segments}, {max_steps}")
+        if not 2 <= num_channels <= 1024:
+            raise ValueError(f"num_channels must be in [2, 1024], got {num_channels}")
         self.cdf = np.array(poisson_cdf, dtype=np.float64, order="C", copy=True, ndmin=2)
+        cdef const int64_t[:] channel = (np.full(poisson_seg.shape[0], -1, dtype=np.int64)
+                                         if poisson_channel is None else poisson_channel)
         check_poisson(num_segments, poisson_seg, poisson_item, poisson_weight,
                       poisson_delay_steps, poisson_first_step, poisson_stop_step, self.cdf,
-                      poisson_table_len, poisson_lambda)
+                      poisson_table_len, poisson_lambda, channel, num_channels)
         check_dc(num_segments, dc_seg, dc_amplitude, dc_first_step, dc_stop_step)
         self.num_segments = num_segments
+        self.num_channels = num_channels
         self._build_index(poisson_seg, poisson_item, poisson_weight, poisson_delay_steps,
                           poisson_first_step, poisson_stop_step, poisson_table_len,
-                          poisson_lambda, dc_seg, dc_amplitude, dc_first_step, dc_stop_step)
+                          poisson_lambda, channel, dc_seg, dc_amplitude, dc_first_step,
+                          dc_stop_step)
         self.ws.batch = brainsim_pick_poisson_batch()
         self.reserve(max_steps)
 
@@ -203,6 +224,7 @@ cdef class InputPlan:
                           const double[:] weight, const int64_t[:] delay_steps,
                           const int64_t[:] first_step, const int64_t[:] stop_step,
                           const int64_t[:] table_len, const double[:] lam,
+                          const int64_t[:] channel,
                           const int64_t[:] dc_seg, const double[:] amplitude,
                           const int64_t[:] dc_first, const int64_t[:] dc_stop) except -1:
         """The entries of each segment, in input order, in one allocation (see Workspace)."""
@@ -230,6 +252,7 @@ cdef class InputPlan:
             entries[jj].stop_step = stop_step[q]
             entries[jj].c3 = (<uint32_t>POISSON << 24) | <uint32_t>item[q]
             entries[jj].table_len = <int>table_len[q]
+            entries[jj].channel = <int>channel[q]
             entries[jj].weight = weight[q]
             entries[jj].lam = lam[q]
             entries[jj].cdf = &cdf[q, 0]
@@ -259,7 +282,8 @@ cdef class InputPlan:
         cdef int64_t m = n_steps if n_steps > self.max_steps else self.max_steps
         cdef int64_t dc_len = self.num_segments * (m if m > 0 else 1)
         cdef int64_t cap = block_capacity(m)
-        cdef size_t nbytes = ((dc_len + 2 * cap + POISSON_BATCH) * sizeof(double)
+        cdef size_t nbytes = ((dc_len + self.num_channels * cap + POISSON_BATCH)
+                              * sizeof(double)
                               + POISSON_BATCH * (sizeof(int32_t) + sizeof(uint32_t)))
         cdef double* block = <double*>malloc(nbytes)
         if block == NULL:
@@ -270,7 +294,9 @@ cdef class InputPlan:
         self.ws.dc_current = block
         self.ws.ex = block + dc_len
         self.ws.inh = self.ws.ex + cap
-        self.ws.u = self.ws.inh + cap
+        self.ws.channel_stride = cap
+        self.ws.n_channels = self.num_channels
+        self.ws.u = self.ws.ex + self.num_channels * cap
         self.ws.counts = <int32_t*>(self.ws.u + POISSON_BATCH)
         self.ws.gids = <uint32_t*>(self.ws.counts + POISSON_BATCH)
         return 0
@@ -286,7 +312,7 @@ cdef class InputPlan:
         point the spike sink at spike_keys. Returns i_ext as a [n_steps, n_local] pA view,
         or 0 rows for none (None)."""
         check_layout(self.num_segments, n_local, n_params, seg_begin, seg_end, seg_params,
-                     ring)
+                     ring, self.num_channels)
         self._check_gids(local_gids, n_local)
         if n_steps < 0 or n_steps >= (<int64_t>1 << 31):
             raise ValueError(f"n_steps must be in [0, 2**31), got {n_steps}")
@@ -342,6 +368,31 @@ cdef class InputPlan:
         if k > 0:
             memcpy(&view[0], self.sink.spill, k * sizeof(uint64_t))
         return out
+
+
+def gather_channels_probe(InputPlan plan not None, double[:, :, ::1] ring not None,
+                          const int64_t[:] local_gids not None, int64_t seg, int64_t b,
+                          int nb, int64_t first_step, int64_t n_steps, uint64_t seed,
+                          int n_channels):
+    """For tests: block_input.gather_block_channels of neurons b .. b+nb-1 (segment seg)
+    over n_steps steps, as a [n_channels, n_steps, nb] array of the gathered input (the
+    ring's slots are cleared, as in a kernel call)."""
+    if not (0 <= seg < plan.num_segments and 0 < nb <= block_neurons(n_steps) and b >= 0
+            and b + nb <= ring.shape[1] and local_gids.shape[0] == ring.shape[1]
+            and 2 <= n_channels <= plan.num_channels <= ring.shape[2] and n_steps > 0):
+        raise ValueError("gather_channels_probe: arguments outside the plan or ring")
+    plan.reserve(n_steps)
+    gather_block_channels(ring, local_gids, b, nb, first_step, n_steps, &plan.ws, seed, seg,
+                          n_channels)
+    out = np.empty((n_channels, n_steps, nb), dtype=np.float64)
+    cdef double[:, :, ::1] view = out
+    cdef int c, lane
+    cdef int64_t j
+    for c in range(n_channels):
+        for j in range(n_steps):
+            for lane in range(nb):
+                view[c, j, lane] = plan.ws.ex[c * plan.ws.channel_stride + j * nb + lane]
+    return out
 
 
 def poisson_batch_variants(uint64_t seed, int item, uint64_t step, const uint32_t[::1] gids,

@@ -165,6 +165,7 @@ class Checkpointer:
             "numpy_version": np.__version__,
             "step": step, "t_ms": step * self.engine.dt, "ranks": self.comm.size,
             "ring_len": self.engine.ring_len,
+            "ring_channels": self.engine.ring_channels,   # absent: 2 (older checkpoints)
             "min_delay_steps": self.engine.min_delay_steps,
             "max_delay_steps": self.engine.max_delay_steps,
             "shards": sorted(shards, key=lambda s: s["rank"]),

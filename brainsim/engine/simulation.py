@@ -38,7 +38,13 @@ class Engine:
         synapses = network.synapses
         self.min_delay_steps, self.max_delay_steps = self._global_delay_extent(synapses)
         self.ring_len = self.min_delay_steps + self.max_delay_steps
-        self.ring = np.zeros((self.ring_len, network.num_local, 2), dtype=np.float64)
+        # [slot, local neuron, channel]: 2 channels (by the weight's sign) unless a
+        # receptor-addressed model reads more; its network's static synapses then carry
+        # their channel and take the addressed delivery (no branch per synapse either way)
+        self.ring = np.zeros((self.ring_len, network.num_local, network.ring_channels),
+                             dtype=np.float64)
+        self._deliver_static = (delivery.deliver_addressed if network.receptor_addressed
+                                else delivery.deliver)
         # One spike per neuron and step; _update_group grows it for models that spike more.
         self.spike_keys = np.zeros(max(1, network.num_local * self.min_delay_steps),
                                    dtype=np.uint64)
@@ -63,9 +69,14 @@ class Engine:
             lo = hi = max(1, steps_nearest(1.0, self.dt))
         return int(lo), int(hi)
 
+    @property
+    def ring_channels(self) -> int:
+        return int(self.ring.shape[2])
+
     def pending_input(self) -> np.ndarray:
-        """Input already delivered for future steps, per local neuron: [n_local, ring_len, 2]
-        where [:, k] is what the update of step (self.step + k) will read."""
+        """Input already delivered for future steps, per local neuron:
+        [n_local, ring_len, ring_channels] where [:, k] is what the update of step
+        (self.step + k) will read."""
         rolled = np.roll(self.ring, -(self.step % self.ring_len), axis=0)
         return np.ascontiguousarray(rolled.transpose(1, 0, 2))
 
@@ -136,6 +147,9 @@ class Engine:
                              f"{net.num_local} neurons")
         for name, values in state.items():
             net.state[name][local_index] = values
+        if pending.ndim != 3 or pending.shape[2] != self.ring_channels:
+            raise ValueError(f"checkpoint holds input for {pending.shape[2:]} ring channels, "
+                             f"this network's ring has {self.ring_channels}")
         self.step = step
         self.ring[:] = 0.0
         horizon = pending.shape[1]
@@ -212,8 +226,8 @@ class Engine:
             t1 = clock()
             received = self.comm.exchange(self.spike_keys[:emitted], requests)
             t2 = clock()
-            delivery.deliver(received, received.shape[0], self.step, syn.row_ptr,
-                             syn.target, syn.weight, syn.delay_steps, self.ring)
+            self._deliver_static(received, received.shape[0], self.step, syn.row_ptr,
+                                 syn.target, syn.weight, syn.delay_steps, self.ring)
             if net.plastic:
                 # plastic projections after the static ones, same canonical order; then
                 # this epoch's own spikes into the post histories (the windows of spikes

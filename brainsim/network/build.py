@@ -7,6 +7,12 @@ purpose, projection, target gid, k) so the network is the same on any number of 
 Synapses are stored in CSR by *source* gid and built in two passes over the same keyed
 draws, so no temporary list of synapses ever exists: pass 1 counts synapses per source,
 pass 2 writes each synapse straight into its final slot. Peak memory is the final arrays.
+
+A network with a receptor-addressed model (a connection names its receptor) has a ring
+of C channels, and its static synapses store target = local index * C + channel: the
+channel of the receptor the projection names, or of the weight's sign onto the
+sign-chosen models (delivery.deliver_addressed). Every other network stores the local
+index, as always, and is delivered by sign (delivery.deliver).
 """
 from __future__ import annotations
 
@@ -32,13 +38,26 @@ WEIGHT_CHUNK = 1 << 20   # synapses per vectorised step when weights onto parrot
 
 @dataclass
 class Synapses:
-    """Incoming synapses of this rank's neurons, CSR by source gid (docs/architecture.md §4)."""
+    """Incoming synapses of this rank's neurons, CSR by source gid (docs/architecture.md §4).
+    channels 0: target is the local index (the channel is the weight's sign); C >= 2:
+    target is local index * C + ring channel (a network with a receptor-addressed model)."""
     row_ptr: np.ndarray     # int64 [num_neurons + 1]
-    target: np.ndarray      # uint32 local index of the target
+    target: np.ndarray      # uint32 local index of the target (times C plus channel)
     weight: np.ndarray      # float64, native unit of the target model (pA or mV)
     delay_steps: np.ndarray  # uint16
     local_min_delay_steps: int
     local_max_delay_steps: int
+    channels: int = 0
+
+    def target_local(self) -> np.ndarray:
+        """The local index of every synapse's target (a copy when channels are encoded)."""
+        return self.target if not self.channels else self.target // np.uint32(self.channels)
+
+    def target_channel(self) -> np.ndarray:
+        """The ring channel every synapse adds into."""
+        if self.channels:
+            return self.target % np.uint32(self.channels)
+        return (self.weight < 0.0).astype(np.uint32)
 
     @property
     def num_synapses(self) -> int:
@@ -66,10 +85,48 @@ class LocalNetwork:
     noise: NoiseCurrents | None = None  # noise_generator currents per epoch
     plastic: list = field(default_factory=list)   # PlasticProjection per plastic projection
     post_history: object = None   # plasticity.PostHistory when there are plastic synapses
+    ring_channels: int = 2        # channels of the ring buffer (ring_channels(model))
+
+    @property
+    def receptor_addressed(self) -> bool:
+        """Static synapses carry their ring channel (Synapses.channels)."""
+        return self.synapses.channels > 0
 
     @property
     def num_local(self) -> int:
         return int(self.local_gids.shape[0])
+
+
+def ring_channels(model: ResolvedModel) -> int:
+    """Channels of the network's ring buffer, the same on every rank: the most any of its
+    populations' models reads (2, the sign-chosen ex / in, unless a receptor-addressed
+    model has more ports)."""
+    return max([2] + [model.neuron_model_of(p).ring_channels for p in model.populations])
+
+
+def has_addressed_model(model: ResolvedModel) -> bool:
+    return any(model.neuron_model_of(p).receptor_addressed for p in model.populations)
+
+
+class TargetCode:
+    """How a projection's targets are written into the static CSR: the local index
+    (channels 0), or local index * channels + the named receptor's channel (0 for a
+    sign-chosen target: its sign is added after the fill, ``_sign_channels``)."""
+
+    def __init__(self, model: ResolvedModel, proj, channels: int):
+        self.channels = channels
+        self.channel = 0
+        if channels and proj.receptor is not None:
+            tgt = model.populations[proj.target]
+            self.channel = model.neuron_model_of(tgt).receptor_named(proj.receptor).channel
+
+    def __call__(self, local: np.ndarray) -> np.ndarray:
+        """Encoded targets of these local indices (-1, not on this rank, stays -1)."""
+        if not self.channels:
+            return local
+        coded = local.astype(np.int64) * self.channels + self.channel
+        coded = np.where(local < 0, -1, coded) if local.dtype.kind == "i" else coded
+        return coded.astype(local.dtype)
 
 
 def distribution_args(dist: Distribution) -> tuple[int, np.ndarray]:
@@ -89,7 +146,8 @@ def multinomial_counts(seed: int, projection_index: int, total: int, num_targets
     return connect.fixed_total_counts(seed, projection_index, total, num_targets)
 
 
-def _kernel_call(model: ResolvedModel, proj, partition: Partition, rank: int) -> dict:
+def _kernel_call(model: ResolvedModel, proj, partition: Partition, rank: int,
+                 code: TargetCode) -> dict:
     """Keyword arguments of connect_projection common to both passes (rules 0-3)."""
     seed = model.simulation.seed
     src = model.populations[proj.source]
@@ -106,19 +164,20 @@ def _kernel_call(model: ResolvedModel, proj, partition: Partition, rank: int) ->
     delay_code, delay_params = distribution_args(proj.delay)
     return dict(rule=RULE_CODES[proj.rule], seed=seed, projection_index=proj.index,
                 source_offset=src.offset, source_size=src.size, target_offset=tgt.offset,
-                target_gids=target_gids, target_local=partition.local_index(target_gids),
+                target_gids=target_gids, target_local=code(partition.local_index(target_gids)),
                 counts=counts, probability=proj.probability,
                 allow_autapses=proj.allow_autapses, allow_multapses=proj.allow_multapses,
                 weight_code=weight_code, weight_params=weight_params,
                 delay_code=delay_code, delay_params=delay_params, dt=model.simulation.dt)
 
 
-def _outdegree_call(model: ResolvedModel, proj, partition: Partition, rank: int) -> dict:
+def _outdegree_call(model: ResolvedModel, proj, partition: Partition, rank: int,
+                    code: TargetCode) -> dict:
     src = model.populations[proj.source]
     tgt = model.populations[proj.target]
     target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
     local_of = np.full(tgt.size, -1, dtype=np.int64)
-    local_of[target_gids - tgt.offset] = partition.local_index(target_gids)
+    local_of[target_gids - tgt.offset] = code(partition.local_index(target_gids))
     weight_code, weight_params = distribution_args(proj.weight)
     delay_code, delay_params = distribution_args(proj.delay)
     return dict(seed=model.simulation.seed, projection_index=proj.index,
@@ -130,7 +189,7 @@ def _outdegree_call(model: ResolvedModel, proj, partition: Partition, rank: int)
 
 
 def _spatial_call(model: ResolvedModel, proj, partition: Partition, rank: int,
-                  positions: dict) -> dict:
+                  positions: dict, code: TargetCode) -> dict:
     src = model.populations[proj.source]
     tgt = model.populations[proj.target]
     target_gids = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size)
@@ -149,7 +208,7 @@ def _spatial_call(model: ResolvedModel, proj, partition: Partition, rank: int,
     dd = proj.distance_delay
     return dict(seed=model.simulation.seed, projection_index=proj.index,
                 source_offset=src.offset, source_size=src.size, target_gids=target_gids,
-                target_local=partition.local_index(target_gids),
+                target_local=code(partition.local_index(target_gids)),
                 source_pos=np.ascontiguousarray(positions[src.name]),
                 target_pos=np.ascontiguousarray(positions[tgt.name][target_gids - tgt.offset]),
                 kernel=kind, p_center=p_center, width=width,
@@ -162,7 +221,7 @@ def _spatial_call(model: ResolvedModel, proj, partition: Partition, rank: int,
 
 
 def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mode: int,
-                 **out) -> tuple[int, int, int]:
+                 code: TargetCode, **out) -> tuple[int, int, int]:
     """Count or fill the edges of a SONATA projection onto this rank's targets, chunk by
     chunk, in the file's edge order (the same relative order on any number of ranks)."""
     from brainsim.io.sonata_edges import iter_local_edges
@@ -176,7 +235,7 @@ def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mo
             proj.sonata.edges_file, proj.sonata.population, lambda ids: is_local[ids],
             local_targets):
         n, a, b = connect.place_edges(mode, s_ids + src.offset,
-                                      partition.local_index(t_ids + tgt.offset),
+                                      code(partition.local_index(t_ids + tgt.offset)),
                                       weight, delay, model.simulation.dt, **out)
         total += n
         if n and mode == 1:
@@ -185,21 +244,23 @@ def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mo
 
 
 def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
-                       positions: dict, projections=None):
+                       positions: dict, projections=None, channels: int = 0):
     """Per projection, a function pass_(mode, **outputs) -> (count, min, max delay steps)
-    that counts (mode 0) or fills (mode 1) its synapses onto this rank's targets."""
+    that counts (mode 0) or fills (mode 1) its synapses onto this rank's targets (their
+    targets encoded with `channels`, see TargetCode)."""
     for proj in model.projections if projections is None else projections:
+        code = TargetCode(model, proj, channels)
         if proj.rule == "sonata":
-            yield lambda mode, proj=proj, **out: _sonata_pass(model, proj, partition, rank,
-                                                              mode, **out)
+            yield lambda mode, proj=proj, code=code, **out: _sonata_pass(
+                model, proj, partition, rank, mode, code, **out)
         elif proj.rule == "fixed_outdegree":
-            call = _outdegree_call(model, proj, partition, rank)
+            call = _outdegree_call(model, proj, partition, rank, code)
             yield lambda mode, call=call, **out: connect.connect_outdegree(mode, **call, **out)
         elif proj.kernel is not None or proj.distance_delay is not None:
-            call = _spatial_call(model, proj, partition, rank, positions)
+            call = _spatial_call(model, proj, partition, rank, positions, code)
             yield lambda mode, call=call, **out: connect.connect_spatial(mode, **call, **out)
         else:
-            call = _kernel_call(model, proj, partition, rank)
+            call = _kernel_call(model, proj, partition, rank, code)
             yield lambda mode, call=call, **out: connect.connect_projection(mode, **call, **out)
 
 
@@ -207,17 +268,24 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
                    positions: dict | None = None, projections=None) -> Synapses:
     """Generate the incoming synapses of this rank's neurons in CSR by source gid: those
     of `projections` (default: every static projection; plastic ones have their own and
-    keep their weights: a parrot target counts their events, PlasticProjection.unit_events)."""
+    keep their weights: a parrot target counts their events, PlasticProjection.unit_events).
+    The static CSR of a network with a receptor-addressed model carries each synapse's
+    ring channel in its target (Synapses.channels); plastic CSRs never do (they deliver by
+    sign, and the spec refuses them onto receptor-addressed models)."""
+    channels = 0
     if projections is None:
         projections = [p for p in model.projections
                        if not SYNAPSE_MODELS[p.synapse_model].plastic]
+        channels = ring_channels(model) if has_addressed_model(model) else 0
+        _check_code_range(partition, rank, channels)
     positions = all_positions(model) if positions is None else positions
     num_neurons = model.num_neurons
     empty_u32, empty_f64, empty_u16 = (np.zeros(0, np.uint32), np.zeros(0, np.float64),
                                        np.zeros(0, np.uint16))
     source_counts = np.zeros(num_neurons, dtype=np.int64)
     no_cursor = np.zeros(0, dtype=np.int64)
-    for run_pass in _projection_passes(model, partition, rank, positions, projections):
+    for run_pass in _projection_passes(model, partition, rank, positions, projections,
+                                       channels):
         run_pass(0, source_counts=source_counts, fill_ptr=no_cursor, out_target=empty_u32,
                  out_weight=empty_f64, out_delay=empty_u16)
     row_ptr = np.zeros(num_neurons + 1, dtype=np.int64)
@@ -229,7 +297,8 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
     delay_steps = np.empty(total, dtype=np.uint16)
     fill_ptr = row_ptr[:-1].copy()
     min_delay, max_delay = np.iinfo(np.int64).max, 0
-    for run_pass in _projection_passes(model, partition, rank, positions, projections):
+    for run_pass in _projection_passes(model, partition, rank, positions, projections,
+                                       channels):
         placed, lo, hi = run_pass(1, source_counts=no_cursor, fill_ptr=fill_ptr,
                                   out_target=target, out_weight=weight, out_delay=delay_steps)
         if placed:
@@ -238,23 +307,62 @@ def build_synapses(model: ResolvedModel, partition: Partition, rank: int,
         raise RuntimeError("synapse count and fill passes disagree (a source of synapses "
                            "changed between the passes?)")
     static = [p for p in projections if not SYNAPSE_MODELS[p.synapse_model].plastic]
-    _unit_weights_onto_parrots(model, partition, rank, static, target, weight)
+    _unit_weights_onto_parrots(model, partition, rank, static, target, weight,
+                               max(channels, 1))
+    if channels:
+        _sign_channels(model, partition, rank, channels, target, weight)
     return Synapses(row_ptr, target, weight, delay_steps,
-                    int(min_delay) if max_delay else 0, int(max_delay))
+                    int(min_delay) if max_delay else 0, int(max_delay), channels)
+
+
+def _check_code_range(partition: Partition, rank: int, channels: int) -> None:
+    """Encoded targets (local index * channels + channel) must fit the uint32 target."""
+    n_local = int(partition.local_gids(rank).shape[0])
+    if channels and n_local * channels > 1 << 32:
+        raise ValueError(f"{n_local} neurons on rank {rank} x {channels} receptor channels "
+                         "do not fit the 32-bit synapse target: use more ranks")
+
+
+def _population_ranges(model: ResolvedModel, partition: Partition, rank: int, keep) -> list:
+    """[lo, hi) local index ranges of the populations for which keep(declaration)."""
+    local_gids = partition.local_gids(rank)
+    ranges = []
+    for pop in model.populations:
+        if keep(model.neuron_model_of(pop)):
+            lo, hi = np.searchsorted(local_gids, [pop.offset, pop.offset + pop.size])
+            ranges.append((int(lo), int(hi)))
+    return ranges
+
+
+def _sign_channels(model: ResolvedModel, partition: Partition, rank: int, channels: int,
+                   target: np.ndarray, weight: np.ndarray) -> None:
+    """Channel 1 for the negative weights onto sign-chosen models in a network whose
+    targets carry their channel (written as channel 0 by TargetCode): the same channel
+    delivery by sign chooses, so those neurons sum the same inputs in the same order."""
+    ranges = _population_ranges(model, partition, rank,
+                                 lambda declaration: not declaration.receptor_addressed)
+    for start in range(0, target.shape[0], WEIGHT_CHUNK):   # bounded temporaries
+        chunk = target[start:start + WEIGHT_CHUNK]
+        negative = weight[start:start + WEIGHT_CHUNK] < 0.0
+        for lo, hi in ranges:
+            chunk[negative & (chunk >= lo * channels) & (chunk < hi * channels)] += 1
 
 
 def _unit_weights_onto_parrots(model: ResolvedModel, partition: Partition, rank: int,
-                               projections, target: np.ndarray, weight: np.ndarray) -> None:
+                               projections, target: np.ndarray, weight: np.ndarray,
+                               stride: int = 1) -> None:
     """Weight 1 (one event per spike) for the synapses onto populations that ignore weights
     (NEST's parrot_neuron): their drawn or read weights are replaced after the fill, so
-    connectivity and delays stay those of the weights given."""
+    connectivity and delays stay those of the weights given. stride: the channels encoded
+    in the targets (1: plain local indices)."""
     local_gids = partition.local_gids(rank)
     for pop_index in sorted({p.target for p in projections if ignores_weight(model, p.target)}):
         pop = model.populations[pop_index]
         lo, hi = np.searchsorted(local_gids, [pop.offset, pop.offset + pop.size])
         for start in range(0, target.shape[0], WEIGHT_CHUNK):   # bounded temporaries
             chunk = target[start:start + WEIGHT_CHUNK]
-            weight[start:start + WEIGHT_CHUNK][(chunk >= lo) & (chunk < hi)] = 1.0
+            weight[start:start + WEIGHT_CHUNK][(chunk >= lo * stride)
+                                               & (chunk < hi * stride)] = 1.0
 
 
 def _initial_state(model: ResolvedModel, local_gids: np.ndarray, population_of_local,
@@ -305,7 +413,8 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
 def _poisson_table(model: ResolvedModel, model_name: str, segment_of: dict):
     """The Poisson inputs of one model group; weight 1 (each spike one event) when the
     model ignores weights (NEST's parrot_neuron)."""
-    table = poisson_table(model.poisson_inputs, segment_of, model.simulation.dt)
+    table = poisson_table(model.poisson_inputs, segment_of, model.simulation.dt,
+                          model.neuron_models[model_name])
     if model.neuron_models[model_name].ignores_weight:
         table.weight[:] = 1.0
     return table
@@ -343,7 +452,8 @@ def build_local_network(model: ResolvedModel, partition: Partition, rank: int) -
                         build_seconds={"neurons": neurons_done - started,
                                        "synapses": time.perf_counter() - neurons_done},
                         positions=positions, external_events=events, noise=noise,
-                        plastic=plastic, post_history=post_history)
+                        plastic=plastic, post_history=post_history,
+                        ring_channels=ring_channels(model))
 
 
 def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positions: dict,

@@ -39,6 +39,9 @@ class PoissonTable:
     cdf: np.ndarray          # float64 [n, table_len]
     table_len: np.ndarray    # int64
     lam: np.ndarray          # float64, expected count per step
+    # int64 ring channel of the receptor each input names (receptor-addressed targets),
+    # -1: by the weight's sign; None: all by sign
+    channel: np.ndarray | None = None
 
 
 @dataclass
@@ -50,9 +53,10 @@ class DCTable:
 
 
 def input_plan(poisson: PoissonTable, dc: DCTable, num_segments: int,
-               max_steps: int = 1) -> InputPlan:
+               max_steps: int = 1, num_channels: int = 2) -> InputPlan:
     """The kernels' InputPlan of one neuron group: both tables checked and grouped by
-    segment once, with scratch for epochs of up to max_steps steps (grown on demand)."""
+    segment once, with scratch for epochs of up to max_steps steps (grown on demand) and
+    the num_channels ring channels its kernel reads."""
     return InputPlan(
         num_segments, max_steps,
         poisson_seg=poisson.seg, poisson_item=poisson.item, poisson_weight=poisson.weight,
@@ -60,11 +64,20 @@ def input_plan(poisson: PoissonTable, dc: DCTable, num_segments: int,
         poisson_stop_step=poisson.stop_step, poisson_cdf=poisson.cdf,
         poisson_table_len=poisson.table_len, poisson_lambda=poisson.lam,
         dc_seg=dc.seg, dc_amplitude=dc.amplitude, dc_first_step=dc.first_step,
-        dc_stop_step=dc.stop_step)
+        dc_stop_step=dc.stop_step, poisson_channel=poisson.channel,
+        num_channels=num_channels)
 
 
-def poisson_table(inputs, segment_of_population: dict[int, int], dt: float) -> PoissonTable:
-    """Kernel arrays for the Poisson inputs whose target population is in this model group.
+def receptor_channel(declaration, receptor: str | None) -> int:
+    """The ring channel of the receptor an input names on its target model, -1 for none
+    (a sign-chosen model: the weight's sign chooses)."""
+    return -1 if receptor is None else declaration.receptor_named(receptor).channel
+
+
+def poisson_table(inputs, segment_of_population: dict[int, int], dt: float,
+                  declaration=None) -> PoissonTable:
+    """Kernel arrays for the Poisson inputs whose target population is in this model group
+    (declaration: the group's NeuronModel, for the channels of the receptors inputs name).
 
     NEST's poisson_generator emits in the steps e with start/dt < e <= stop/dt (measured
     with NEST 3.10, tests/reference/NOTES.md); each count arrives after the delay.
@@ -86,6 +99,8 @@ def poisson_table(inputs, segment_of_population: dict[int, int], dt: float) -> P
         cdf=cdf,
         table_len=np.array([len(t) for t in tables], dtype=np.int64),
         lam=np.array([i.rate * dt * 1e-3 for i in rows], dtype=np.float64),
+        channel=np.array([receptor_channel(declaration, getattr(i, "receptor", None))
+                          for i in rows], dtype=np.int64),
     )
 
 
@@ -125,21 +140,26 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
     row of weight x multiplicity, as NEST sends one event with multiplicity n (weight 1
     onto a population that ignores weights, see ignores_weight).
     local_index_of(gids) -> local indices of owned gids (int64), -1 elsewhere.
+    An input onto a receptor-addressed model goes to the channel of the receptor it names.
     """
     dt = model.simulation.dt
     b_rows, s_rows = [], []
+    named = False
     for gen in model.spike_generators:
         pop = model.populations[gen.target]
         times = np.asarray(gen.times, dtype=np.float64)
         steps = steps_on_grid_array(times, dt) + steps_nearest(gen.delay, dt) - 1
         weight = 1.0 if ignores_weight(model, gen.target) else gen.weight
+        channel = receptor_channel(model.neuron_model_of(pop), gen.receptor)
+        named = named or channel >= 0
         if not gen.node_ids:
             begin, end = _population_slice(local_gids, pop)
             if begin == end or steps.size == 0:
                 continue
             uniq, counts = np.unique(steps, return_counts=True)
             b_rows.append((uniq, weight * counts, np.full(uniq.size, begin),
-                           np.full(uniq.size, end), np.full(uniq.size, gen.index)))
+                           np.full(uniq.size, end), np.full(uniq.size, gen.index),
+                           np.full(uniq.size, channel)))
             continue
         local = local_index_of(np.asarray(gen.node_ids, dtype=np.int64) + pop.offset)
         mine = local >= 0
@@ -148,19 +168,20 @@ def external_events(model, local_gids: np.ndarray, local_index_of) -> "external.
         pairs = np.stack([steps[mine], local[mine]], axis=1)
         uniq, counts = np.unique(pairs, axis=0, return_counts=True)  # sorted by (step, local)
         s_rows.append((uniq[:, 0], uniq[:, 1], weight * counts,
-                       np.full(uniq.shape[0], gen.index)))
+                       np.full(uniq.shape[0], gen.index), np.full(uniq.shape[0], channel)))
 
     def stacked(rows, n):
         if not rows:
             return [np.zeros(0)] * n
         return [np.concatenate([r[c] for r in rows]) for c in range(n)]
 
-    bs, bw, bb, be, bq = stacked(b_rows, 5)
+    bs, bw, bb, be, bq, bc = stacked(b_rows, 6)
     order = np.lexsort((bq, bs)) if bs.size else np.zeros(0, np.int64)
-    ss, st, sw, sq = stacked(s_rows, 4)
+    ss, st, sw, sq, sc = stacked(s_rows, 5)
     order2 = np.lexsort((st, sq, ss)) if ss.size else np.zeros(0, np.int64)
+    channels = (bc[order], sc[order2]) if named else (None, None)  # None: all by sign
     return external.ExternalEvents(bs[order], bw[order], bb[order], be[order],
-                                   ss[order2], st[order2], sw[order2])
+                                   ss[order2], st[order2], sw[order2], *channels)
 
 
 @dataclass

@@ -28,8 +28,11 @@ from brainsim.network.inputs import DCTable, PoissonTable, input_plan
 LEADING_ARGUMENTS = ("seg_begin", "seg_end", "seg_params")
 TRAILING_ARGUMENTS = ("ring", "local_gids", "plan", "first_step", "n_steps", "seed",
                      "spike_keys", "i_ext")
-# The ring buffer has two channels chosen by the weight's sign (delivery.pyx, every
-# kernel's ring[slot, i, 0 / 1]): the (channel, weight sign) ports a model can have today.
+# The ring buffer's first two channels are chosen by the weight's sign (delivery.pyx, the
+# built-in kernels' ring[slot, i, 0 / 1]): the (channel, weight sign) ports of a
+# sign-chosen model. A receptor-addressed model's ports (weight sign ANY_SIGN) are channels
+# 0 .. n-1 that connections name (delivery.deliver_addressed); its kernel exports
+# RING_CHANNELS = n, the channels it gathers (block_input.gather_block_channels).
 RING_PORTS = frozenset({(0, +1), (1, -1)})
 PROBE_DT = 0.1   # ms: the step at which a binding checks the names its packing returns
 
@@ -114,11 +117,26 @@ def bind_kernel(declaration: NeuronModel) -> KernelModel:
     _check_names(name, "state arrays", set(declaration.state_arrays), set(state))
     probe = declaration.segment_constants(dict(declaration.defaults), PROBE_DT, kernel)
     _check_names(name, "segment constants", set(probe), set(columns))
-    ports = {(port.channel, port.weight_sign) for port in declaration.receptors}
-    if ports != RING_PORTS:
-        raise KernelMismatch(f"{name}: receptor ports (channel, weight sign) {sorted(ports)}; "
-                             f"the ring buffer and delivery have {sorted(RING_PORTS)}")
+    _check_ports(declaration, kernel)
     return KernelModel(declaration, kernel, columns, state)
+
+
+def _check_ports(declaration: NeuronModel, kernel) -> None:
+    """A sign-chosen model has exactly the ring's two sign ports; a receptor-addressed one
+    has ports on channels 0 .. n-1 (the declaration checks that) and a kernel that reads
+    exactly those n channels (its RING_CHANNELS)."""
+    name = declaration.name
+    ports = {(port.channel, port.weight_sign) for port in declaration.receptors}
+    if not declaration.receptor_addressed:
+        if ports != RING_PORTS:
+            raise KernelMismatch(f"{name}: receptor ports (channel, weight sign) "
+                                 f"{sorted(ports)}; the ring buffer and delivery have "
+                                 f"{sorted(RING_PORTS)}")
+        return
+    channels = getattr(kernel, "RING_CHANNELS", None)
+    if channels != len(ports):
+        raise KernelMismatch(f"{name}: {len(ports)} receptor ports reached by name, but the "
+                             f"kernel reads {channels} ring channels (its RING_CHANNELS)")
 
 
 # The built-ins, bound and checked at import: a declaration that disagrees with its
@@ -204,7 +222,8 @@ class NeuronGroup:
 
     def __post_init__(self):
         # scratch for one-step epochs; the first longer epoch grows it once
-        self.plan = input_plan(self.poisson, self.dc, len(self.seg_begin))
+        self.plan = input_plan(self.poisson, self.dc, len(self.seg_begin),
+                               num_channels=self.model.declaration.ring_channels)
 
     def update(self, state: dict, ring: np.ndarray, local_gids: np.ndarray,
                first_step: int, num_steps: int, seed: int, spike_keys: np.ndarray,

@@ -33,7 +33,11 @@ KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
                "exponential": ("kernel", "p_center", "beta", "tau"),
                "constant": ("kernel", "p_center")}
 MASK_KEYS = {"circular": ("radius",), "rectangular": ("lower_left", "upper_right")}
-SYNAPSE_KEYS = ("model", "weight", "delay", "params")
+SYNAPSE_KEYS = ("model", "weight", "delay", "params", "receptor")
+# Plastic delivery kernels that add into a ring of two channels chosen by the weight's sign
+# (stdp.pyx ring_add): refused in a network whose ring is wider (a receptor-addressed
+# model with more than two ports, delivery.pyx deliver_addressed).
+TWO_CHANNEL_KERNELS = ("cython_kernels.stdp",)
 # Delays are stored as uint16 step counts (network/build.py, cython_kernels/connect.pyx).
 MAX_DELAY_STEPS = 65535
 # An unbounded distribution's largest delay is taken at mean + TAIL_SD sd (normal) or
@@ -77,10 +81,11 @@ def check_constant_weight(ck: Checker, path, weight: float, synapse_model: str,
             ck.fail(path, found, expected)
 
 
-POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop")
+POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop",
+                "receptor")
 DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
 SPIKE_GENERATOR_KEYS = ("type", "target", "spike_times", "file", "per_neuron", "weight",
-                        "delay")
+                        "delay", "receptor")
 NOISE_KEYS = ("type", "target", "mean", "std", "dt", "start", "stop", "delay")
 INPUT_TYPES = ("poisson", "dc", "spike_generator", "noise_generator")
 NEST_NOISE_DT = 1.0  # ms, noise_generator's default update interval
@@ -139,21 +144,67 @@ class Scaling:
                             min=dist.min / root, max=dist.max / root)
 
 
+def read_receptor(ck: Checker, container: dict, path, target: PopInfo) -> str | None:
+    """The receptor port a connection or input names (`receptor:`, NEST's receptor_type):
+    required onto a receptor-addressed model and one of its ports; refused onto the
+    sign-chosen models (every built-in), whose port is the weight's sign."""
+    model = target.model
+    ports = ", ".join(model.receptor_names)
+    if not model.receptor_addressed:
+        if "receptor" in container:
+            ck.fail(tuple(path) + ("receptor",), f"receptor {describe(container['receptor'])} "
+                    f"onto {model.name} (population {target.name})", "no receptor: the "
+                    f"weight's sign chooses the port of {model.name} ({ports})")
+        return None
+    if "receptor" not in container:
+        ck.fail(path, f"no receptor onto {model.name} (population {target.name})",
+                f"receptor: one of {ports}")
+    name = container["receptor"]
+    if not isinstance(name, str) or name not in model.receptor_names:
+        ck.fail(tuple(path) + ("receptor",), describe(name),
+                f"one of the receptors of {model.name}: {ports}")
+    return name
+
+
+def network_ring_channels(pops: dict) -> int:
+    """Ring-buffer channels of a network of these populations: the most any of their
+    models reads (2 unless a receptor-addressed model has more ports)."""
+    return max([2] + [p.model.ring_channels for p in pops.values()])
+
+
+def check_plastic_target(ck: Checker, path, synapse_model: str, tgt: PopInfo,
+                         ring_channels: int) -> None:
+    """Plastic synapses deliver by the weight's sign: refused onto a receptor-addressed
+    model, and those whose kernel writes a two-channel ring in a wider one."""
+    declaration = SYNAPSE_CATALOGUE[synapse_model]
+    if not declaration.plastic:
+        return
+    if tgt.model.receptor_addressed:
+        ck.fail(path, f"{synapse_model} onto {tgt.model.name} (population {tgt.name}), "
+                "a receptor-addressed model", "static_synapse (plastic synapses deliver "
+                "by the weight's sign)")
+    if ring_channels > 2 and declaration.kernel in TWO_CHANNEL_KERNELS:
+        ck.fail(path, f"{synapse_model} in a network whose ring has {ring_channels} "
+                "receptor channels (a receptor-addressed model)",
+                "static_synapse or a tsodyks synapse (stdp delivery writes two channels)")
+
+
 def weight_units(model: NeuronModel) -> tuple:
     """Units a weight onto `model` may be given in (native first)."""
     return model.weight_units
 
 
 def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
-                constant_only: bool = False) -> Distribution:
-    """A weight in the target's native unit; 'mV' onto iaf_psc_exp is a peak PSP."""
+                constant_only: bool = False, receptor: str | None = None) -> Distribution:
+    """A weight in the target's native unit; 'mV' onto iaf_psc_exp is a peak PSP (of the
+    receptor named, onto a receptor-addressed model, else of the weight's sign)."""
     native = target.model.weight_unit
     dist, unit = read_quantity(ck, container, "weight", path, unit=native,
                                units=weight_units(target.model), constant_only=constant_only)
     if unit == native:
         return dist
     try:
-        factor = psp_to_native(target.model, target.params, dist.expected())
+        factor = psp_to_native(target.model, target.params, dist.expected(), receptor)
     except (ZeroDivisionError, OverflowError):
         factor = math.nan
     if not math.isfinite(factor):
@@ -468,6 +519,7 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
     """(Projections, compensation terms) in declaration order."""
     projections, terms = [], []
     names = list(pops)
+    ring_channels = network_ring_channels(pops)
     for i, raw in enumerate(ck.list_of(top, "projections", ())):
         p = ("projections", i)
         proj = ck.mapping(raw, p, PROJECTION_KEYS, required=("source", "target", "rule"))
@@ -493,9 +545,11 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         sp = p + ("synapse",)
         if name == "sonata":
             numbers["sonata"], weights = read_sonata_rule(ck, rule, rp, src, tgt, dt)
-            syn = ck.mapping(proj.get("synapse") or {}, sp, ("model", "params"))
+            syn = ck.mapping(proj.get("synapse") or {}, sp, ("model", "params", "receptor"))
             synapse_model = ck.string(syn, "model", sp, default="static_synapse",
                                       choices=SYNAPSE_MODELS)
+            receptor = read_receptor(ck, syn, sp, tgt)
+            check_plastic_target(ck, sp + ("model",), synapse_model, tgt, ring_channels)
             synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
             if numbers["sonata"].num_edges:
                 check_file_weights(ck, rp + ("edges_file",), numbers["sonata"].edges_file,
@@ -504,13 +558,16 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                 index=i, source=src.index, target=tgt.index, rule=name,
                 weight=Distribution(kind="constant"), delay=Distribution(kind="constant",
                                                                          value=dt),
-                synapse_model=synapse_model, synapse_params=synapse_params, **numbers))
+                synapse_model=synapse_model, synapse_params=synapse_params,
+                receptor=receptor, **numbers))
             continue
         syn = ck.mapping(proj["synapse"], sp, SYNAPSE_KEYS, required=("weight",))
         synapse_model = ck.string(syn, "model", sp, default="static_synapse",
                                   choices=SYNAPSE_MODELS)
+        receptor = read_receptor(ck, syn, sp, tgt)
+        check_plastic_target(ck, sp + ("model",), synapse_model, tgt, ring_channels)
         synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
-        weight_full = read_weight(ck, syn, sp, tgt)
+        weight_full = read_weight(ck, syn, sp, tgt, receptor=receptor)
         w_dist = sc.weight(weight_full)
         if w_dist.kind == "constant":
             check_constant_weight(ck, sp + ("weight",), w_dist.value, synapse_model,
@@ -529,12 +586,12 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         mean = weight_full.expected()
         terms.append(CompensationTerm(
             target=tgt.index, source=src.name, indegree_full=indegree_full,
-            charge=mean * charge_per_unit_weight(tgt.model, tgt.params, mean)))
+            charge=mean * charge_per_unit_weight(tgt.model, tgt.params, mean, receptor)))
         projections.append(Projection(
             index=i, source=src.index, target=tgt.index, rule=name,
             weight=sc.weight(weight_full), delay=delay, allow_autapses=autapses,
             allow_multapses=multapses, synapse_model=synapse_model,
-            synapse_params=synapse_params, **numbers))
+            synapse_params=synapse_params, receptor=receptor, **numbers))
     return projections, terms
 
 
@@ -635,11 +692,13 @@ def read_spike_generator(ck: Checker, item: dict, p, tgt: PopInfo, dt: float,
         bad = int(node_ids.min() if node_ids.min() < 0 else node_ids.max())
         ck.fail(tp if "file" in item else p + ("per_neuron", "node_ids"),
                 f"node id {bad}", f"population-local ids in [0, {tgt.size}) of {tgt.name}")
-    weight = read_weight(ck, item, p, tgt, constant_only=True).value
+    receptor = read_receptor(ck, item, p, tgt)
+    weight = read_weight(ck, item, p, tgt, constant_only=True, receptor=receptor).value
     delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
     return SpikeGeneratorInput(
         index=index, target=tgt.index, times=tuple(float(t) for t in times), weight=weight,
-        delay=delay, node_ids=() if node_ids is None else tuple(int(n) for n in node_ids))
+        delay=delay, node_ids=() if node_ids is None else tuple(int(n) for n in node_ids),
+        receptor=receptor)
 
 
 def read_noise(ck: Checker, item: dict, p, tgt: PopInfo, dt: float, index: int) -> NoiseInput:
@@ -688,7 +747,9 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         ck.mapping(item, p, POISSON_KEYS, required=("target", "rate", "weight"))
         tgt = pops[ck.name_in(item, "target", p, names)]
         rate = ck.number(item, "rate", p, unit="Hz", minimum=0.0)
-        weight_full = read_weight(ck, item, p, tgt, constant_only=True).value
+        receptor = read_receptor(ck, item, p, tgt)
+        weight_full = read_weight(ck, item, p, tgt, constant_only=True,
+                                  receptor=receptor).value
         delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
         start, stop = _window(ck, item, p, dt)
         weight = weight_full
@@ -698,13 +759,15 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             weight = sc.weight(Distribution(kind="constant", value=weight_full)).value
             terms.append(CompensationTerm(
                 target=tgt.index, indegree_full=float(indegree), rate_hz=rate,
-                charge=weight_full * charge_per_unit_weight(tgt.model, tgt.params, weight_full)))
+                charge=weight_full * charge_per_unit_weight(tgt.model, tgt.params, weight_full,
+                                                            receptor)))
         else:
             total_rate = rate
         check_poisson_rate(ck, p + ("rate",), total_rate, dt, "rate x in-degree ="
                            if "indegree" in item else "rate")
         poisson.append(PoissonInput(index=len(poisson), target=tgt.index, rate=total_rate,
-                                    weight=weight, delay=delay, start=start, stop=stop))
+                                    weight=weight, delay=delay, start=start, stop=stop,
+                                    receptor=receptor))
     return poisson, dcs, terms, spike_generators, noises
 
 

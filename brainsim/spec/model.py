@@ -152,8 +152,10 @@ class Projection:
     distance_delay: when set, delays are offset + slope * distance instead of `delay`.
     weight: in the target model's native unit (pA for iaf_psc_exp, mV for iaf_psc_delta),
             already converted from PSP and scaled; the sign selects the receptor
-            (>= 0 excitatory, < 0 inhibitory), as in NEST.
+            (>= 0 excitatory, < 0 inhibitory), as in NEST, unless `receptor` names one.
     delay: ms; rounded per synapse to whole steps of dt (>= 1 step).
+    receptor: the port a receptor-addressed target model's synapses reach (NEST's
+            receptor_type), None for the sign-chosen models.
     """
     index: int
     source: int
@@ -173,6 +175,7 @@ class Projection:
     mask: Mask | None = None
     distance_delay: DistanceDelay | None = None
     sonata: SonataEdges | None = None
+    receptor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +185,7 @@ class PoissonInput:
     Like NEST's poisson_generator connected all_to_all: each target neuron receives its own
     train of rate `rate` (Hz, total = per-source rate x in-degree), weight `weight` (native
     unit of the target model), after `delay` (ms). Active for spikes emitted in [start, stop) ms.
+    receptor: the port it reaches on a receptor-addressed target model (else None: by sign).
     """
     index: int
     target: int
@@ -190,6 +194,7 @@ class PoissonInput:
     delay: float
     start: float = 0.0
     stop: float = math.inf
+    receptor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,13 +216,15 @@ class SpikeGeneratorInput:
     (native unit) after `delay` (ms). node_ids empty: every time goes to every neuron of
     the target population; else times[i] goes to population-local node node_ids[i].
     A spike at t with delay d is read in the target's update of step round((t + d)/dt) - 1;
-    repeated times add (multiplicity)."""
+    repeated times add (multiplicity). receptor: the port it reaches on a
+    receptor-addressed target model (else None: by the weight's sign)."""
     index: int
     target: int
     times: tuple[float, ...]
     weight: float
     delay: float = 1.0
     node_ids: tuple[int, ...] = ()
+    receptor: str | None = None
 
 
 @dataclass(frozen=True)

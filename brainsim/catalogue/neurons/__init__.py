@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from brainsim.catalogue.neurons.aeif_cond_exp import AEIF_COND_EXP
-from brainsim.catalogue.neurons.declaration import (DeclarationError, NeuronModel, Parameter,
-                                                    ReceptorPort, StateVariable,
-                                                    sign_chosen_ports)
+from brainsim.catalogue.neurons.declaration import (ANY_SIGN, DeclarationError, NeuronModel,
+                                                    Parameter, ReceptorPort, StateVariable,
+                                                    addressed_ports, sign_chosen_ports)
 from brainsim.catalogue.neurons.iaf_cond_alpha import IAF_COND_ALPHA
 from brainsim.catalogue.neurons.iaf_cond_exp import IAF_COND_EXP
 from brainsim.catalogue.neurons.iaf_psc_alpha import IAF_PSC_ALPHA
@@ -41,28 +41,30 @@ def neuron_models(own: Iterable[NeuronModel] = ()) -> Mapping[str, NeuronModel]:
     return NEURON_MODELS if not own else merged_with(NEURON_MODELS, own)
 
 
-def psp_to_native(model: NeuronModel, params: Mapping[str, float], weight: float) -> float:
+def psp_to_native(model: NeuronModel, params: Mapping[str, float], weight: float,
+                  receptor: str | None = None) -> float:
     """Native weight (pA) per mV of peak PSP onto `model` (iaf_psc_exp, iaf_psc_alpha);
-    the receptor is the one a weight of this sign reaches."""
+    the receptor is the one named (receptor-addressed models), else the one a weight of
+    this sign reaches."""
     if model.psp_conversion is None:
         raise ValueError(f"{model.name} weights cannot be given in mV of peak PSP")
-    return model.psp_conversion(params, model.receptor_for(weight))
+    return model.psp_conversion(params, model.receptor_for(weight, receptor))
 
 
 def charge_per_unit_weight(model: NeuronModel, params: Mapping[str, float],
-                           weight: float) -> float:
+                           weight: float, receptor: str | None = None) -> float:
     """Charge (fC = pA*ms) one spike delivers per unit of native weight, through the
-    receptor a weight of this sign reaches.
+    receptor named (receptor-addressed models), else the one a weight of this sign reaches.
 
     iaf_psc_exp: a PSC of amplitude w pA decaying with tau_syn carries w * tau_syn fC;
     iaf_psc_alpha: w * e * tau_syn; iaf_psc_delta: a jump of w mV on C_m pF is w * C_m fC;
     conductance models: at rest, tau_syn * (E_rev - E_L) per nS (times e for alpha);
     izhikevich: 1 (input jumps enter dV/dt like I_e); parrot_neuron: 0.
     """
-    return model.charge(params, model.receptor_for(weight))
+    return model.charge(params, model.receptor_for(weight, receptor))
 
 
 __all__ = ["NEURON_MODELS", "BUILTIN", "NeuronModel", "Parameter", "StateVariable",
-           "ReceptorPort", "DeclarationError", "sign_chosen_ports", "neuron_models",
-           "psp_to_native", "charge_per_unit_weight", "psc_over_psp", "psc_over_psp_alpha",
-           "alpha_psp"]
+           "ReceptorPort", "DeclarationError", "sign_chosen_ports", "addressed_ports",
+           "ANY_SIGN", "neuron_models", "psp_to_native", "charge_per_unit_weight",
+           "psc_over_psp", "psc_over_psp_alpha", "alpha_psp"]

@@ -69,17 +69,39 @@ class StateVariable:
         return self.initial is not None
 
 
+# weight_sign of a port that takes weights of either sign and is reached by name (a
+# connection's `receptor:`, NEST's receptor_type), not by the weight's sign.
+ANY_SIGN = 0
+
+
 @dataclass(frozen=True)
 class ReceptorPort:
     """Where a synaptic input goes: the ring-buffer channel it arrives in and which weights
-    reach it (weight_sign +1: w >= 0, -1: w < 0, NEST's sign rule); time_constant and
-    reversal name the parameters of its tau_syn (ms) and reversal potential (mV, for
-    conductance-based ports), used by the PSP conversion and the DC-compensation charge."""
+    reach it (weight_sign +1: w >= 0, -1: w < 0, NEST's sign rule; ANY_SIGN (0): weights
+    of either sign, when a connection names the port, as NEST's receptor_type of
+    iaf_psc_exp_multisynapse); time_constant and reversal name the parameters of its
+    tau_syn (ms) and reversal potential (mV, for conductance-based ports), used by the PSP
+    conversion and the DC-compensation charge."""
     name: str
     channel: int
     weight_sign: int
     time_constant: str | None = None
     reversal: str | None = None
+
+    @property
+    def addressed(self) -> bool:
+        """Reached by name (`receptor:`), not by the weight's sign."""
+        return self.weight_sign == ANY_SIGN
+
+
+def addressed_ports(receptors, time_constants=None) -> tuple:
+    """Ports reached by name, one per receptor name in order, on channels 0, 1, ...,
+    each taking weights of either sign (time_constants: the parameter of each one's
+    tau_syn, or None)."""
+    names = tuple(receptors)
+    taus = tuple(time_constants) if time_constants is not None else (None,) * len(names)
+    return tuple(ReceptorPort(name, channel, ANY_SIGN, tau)
+                 for channel, (name, tau) in enumerate(zip(names, taus)))
 
 
 def sign_chosen_ports(time_constants=(None, None), reversals=(None, None)) -> tuple:
@@ -87,6 +109,19 @@ def sign_chosen_ports(time_constants=(None, None), reversals=(None, None)) -> tu
     w < 0), with the parameters of their time constants and reversal potentials."""
     return (ReceptorPort("ex", 0, +1, time_constants[0], reversals[0]),
             ReceptorPort("in", 1, -1, time_constants[1], reversals[1]))
+
+
+@dataclass(frozen=True)
+class DerivedRecordable:
+    """A recordable quantity computed from the state when sampled (an equation model's
+    expression or conductance current, e.g. I_syn_ex = g_ex * (E_ex - V_m) in pA): reads
+    names the state variables it needs; compute(values, params) -> values, with values
+    mapping each of them to an array of NEST's (absolute) values and params the
+    population's parameters."""
+    name: str
+    unit: str
+    reads: tuple
+    compute: Callable = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -113,6 +148,7 @@ class NeuronModel:
         parrot_neuron); the build stores weight 1 onto such a population.
     archives_spikes: keeps NEST's ArchivingNode history of its spikes (tau_minus, ms), so
         STDP synapses may target it.
+    derived: DerivedRecordable quantities `recording.state` may also sample.
     """
     name: str
     parameters: tuple[Parameter, ...]
@@ -126,6 +162,7 @@ class NeuronModel:
     psp_conversion: Callable | None = field(default=None, repr=False)
     ignores_weight: bool = False
     archives_spikes: bool = False
+    derived: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "parameters", tuple(self.parameters))
@@ -164,7 +201,17 @@ class NeuronModel:
 
     @property
     def recordables(self) -> tuple[str, ...]:
-        return tuple(v.name for v in self.state if v.recordable)
+        """The recordable state variables, then the derived quantities."""
+        return tuple(v.name for v in self.state if v.recordable) + tuple(
+            d.name for d in self.derived)
+
+    def derived_quantity(self, name: str):
+        """The DerivedRecordable of that name, or None (a state variable or unknown)."""
+        return next((d for d in self.derived if d.name == name), None)
+
+    def unit_of(self, recordable: str) -> str:
+        derived = self.derived_quantity(recordable)
+        return derived.unit if derived is not None else self.state_variable(recordable).unit
 
     @property
     def weight_units(self) -> tuple:
@@ -189,8 +236,37 @@ class NeuronModel:
         return {v.name: float(defaults[v.initial]) if isinstance(v.initial, str)
                 else float(v.initial) for v in self.state if v.initialisable}
 
-    def receptor_for(self, weight: float) -> ReceptorPort:
-        """The port a weight of this sign reaches (>= 0: weight_sign +1, < 0: -1)."""
+    @property
+    def receptor_addressed(self) -> bool:
+        """Its ports are reached by name: every projection, spike_generator and Poisson
+        input onto it names one (`receptor:`); weights of either sign add there."""
+        return any(port.addressed for port in self.receptors)
+
+    @property
+    def receptor_names(self) -> tuple[str, ...]:
+        return tuple(port.name for port in self.receptors)
+
+    @property
+    def ring_channels(self) -> int:
+        """Ring-buffer channels its kernel reads: 2 for the sign-chosen models (ex, in),
+        the number of ports of a receptor-addressed one (at least 2: the ring's minimum)."""
+        return max([2] + [port.channel + 1 for port in self.receptors])
+
+    def receptor_named(self, name: str) -> ReceptorPort:
+        for port in self.receptors:
+            if port.name == name:
+                return port
+        raise KeyError(f"{self.name} has no receptor {name!r} (it has "
+                       f"{', '.join(self.receptor_names)})")
+
+    def receptor_for(self, weight: float, receptor: str | None = None) -> ReceptorPort:
+        """The port a connection reaches: the one it names (receptor-addressed models),
+        else the one a weight of this sign reaches (>= 0: weight_sign +1, < 0: -1)."""
+        if receptor is not None:
+            return self.receptor_named(receptor)
+        if self.receptor_addressed:
+            raise ValueError(f"{self.name} takes input only at a named receptor (one of "
+                             f"{', '.join(self.receptor_names)})")
         sign = 1 if weight >= 0 else -1
         for port in self.receptors:
             if port.weight_sign == sign:
@@ -265,17 +341,41 @@ def _check_declaration(model: NeuronModel) -> None:
                  "which is not an expression over parameters")
         if v.initialisable and v.init_stream_item is None:
             fail(f"state variable {v.name!r} is initialisable but has no init_stream_item")
-    channels, signs = set(), set()
-    for port in model.receptors:
-        if port.channel in channels or port.weight_sign in signs:
-            fail(f"receptor {port.name!r} shares a channel or weight sign with another")
-        if port.weight_sign not in (1, -1):
-            fail(f"receptor {port.name!r}: weight_sign must be +1 or -1")
-        channels.add(port.channel)
-        signs.add(port.weight_sign)
-        for ref in (port.time_constant, port.reversal):
-            if ref is not None and ref not in params:
-                fail(f"receptor {port.name!r} refers to parameter {ref!r}, not declared")
+    for derived in model.derived:
+        if derived.name in names or derived.name in params:
+            fail(f"derived quantity {derived.name!r} shares its name with a state "
+                 "variable or parameter")
+        if not set(derived.reads) <= names:
+            fail(f"derived quantity {derived.name!r} reads "
+                 f"{sorted(set(derived.reads) - names)}, which are not state variables")
+    _check_ports(model, params, fail)
     if model.psp_conversion is not None and any(p.time_constant is None
                                                 for p in model.receptors):
         fail("a PSP conversion needs every receptor's time constant")
+
+
+def _check_ports(model: NeuronModel, params: dict, fail) -> None:
+    """Ports are either all chosen by the weight's sign (one each for +1 and -1, distinct
+    channels: what delivery by sign needs) or all reached by name (ANY_SIGN, channels
+    0 .. n-1, one each: the ring's channels of a receptor-addressed model)."""
+    channels, signs, names = set(), set(), set()
+    for port in model.receptors:
+        if port.name in names or not port.name.isidentifier():
+            fail(f"receptor {port.name!r}: names must be distinct identifiers")
+        if port.weight_sign not in (1, -1, ANY_SIGN):
+            fail(f"receptor {port.name!r}: weight_sign must be +1, -1 or 0 (any sign)")
+        if port.channel in channels or (not port.addressed and port.weight_sign in signs):
+            fail(f"receptor {port.name!r} shares a channel or weight sign with another")
+        if port.channel < 0:
+            fail(f"receptor {port.name!r}: channel {port.channel} is negative")
+        channels.add(port.channel)
+        signs.add(port.weight_sign)
+        names.add(port.name)
+        for ref in (port.time_constant, port.reversal):
+            if ref is not None and ref not in params:
+                fail(f"receptor {port.name!r} refers to parameter {ref!r}, not declared")
+    if ANY_SIGN in signs and signs != {ANY_SIGN}:
+        fail("receptors mix ports reached by name (weight_sign 0) and by the weight's sign")
+    if ANY_SIGN in signs and channels != set(range(len(channels))):
+        fail(f"receptors reached by name need channels 0 .. {len(channels) - 1}, got "
+             f"{sorted(channels)}")
