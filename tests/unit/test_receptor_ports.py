@@ -159,12 +159,20 @@ def test_receptor_errors_are_one_line_at_their_path(tmp_path, old, new, path, me
     assert "\n" not in str(info.value)
 
 
-def test_tsodyks_synapses_onto_sign_chosen_targets_of_a_wide_network_are_accepted(tmp_path):
-    text = network_text("lif_addressed").replace("delay: 1.2}", "delay: 1.2, model: "
-                                                 "tsodyks_synapse}")
-    model = resolved(tmp_path, text.replace("{distribution: normal, mean: 0.0, std: 80.0}",
-                                            "30.0"))
+def test_tsodyks_synapses_onto_sign_chosen_targets_of_a_wide_network_run_as_before(tmp_path):
+    """short_term.pyx adds into ring[slot, target, sign] of any ring width."""
+    def with_tsodyks(model_name):
+        text = network_text(model_name).replace("delay: 1.2}", "delay: 1.2, model: "
+                                                "tsodyks_synapse}")
+        return resolved(tmp_path, text.replace(
+            "{distribution: normal, mean: 0.0, std: 80.0}", "-45.0"))
+    model = with_tsodyks("lif_addressed")
     assert model.projections[2].synapse_model == "tsodyks_synapse"
+    keys, state, engine = run(model, 400)
+    plain_keys, plain_state, _ = run(with_tsodyks("iaf_psc_exp"), 400)
+    assert engine.ring.shape[2] == 3 and keys == plain_keys
+    for name, values in plain_state.items():
+        assert values.tobytes() == state[name].tobytes(), name
 
 
 def test_the_resolved_model_keeps_the_receptor_names(tmp_path):
