@@ -27,8 +27,10 @@ try:
     error = None
 except cache.KernelCompileError as exc:
     error = str(exc)
-print(json.dumps({"rank": comm.rank, "size": comm.size, "compiled": cache.STATS.compiled,
-                  "file": module.__file__, "error": error}))
+with open(f"{sys.argv[5]}/rank{comm.rank}.json", "w") as out:   # not stdout: the two
+    json.dump({"rank": comm.rank, "size": comm.size,              # ranks' lines can mix
+               "compiled": cache.STATS.compiled, "file": module.__file__, "error": error},
+              out)
 """
 
 
@@ -38,11 +40,11 @@ def test_two_ranks_share_the_cache_and_agree_on_a_compile_error(
     source.write_text(kernel_source(hand_specs.IAF_PSC_EXP))
     errors = tmp_path / "errors"
     done = subprocess.run([mpiexec, "-n", "2", sys.executable, "-c", RANK_SCRIPT, str(source),
-                           kernel_cache, str(errors), BROKEN],
+                           kernel_cache, str(errors), BROKEN, str(tmp_path)],
                           capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]
-    ranks = sorted((json.loads(line) for line in done.stdout.splitlines()
-                    if line.startswith("{")), key=lambda r: r["rank"])
+    ranks = sorted((json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)),
+                   key=lambda r: r["rank"])
     assert [(r["rank"], r["size"], r["compiled"]) for r in ranks] == [(0, 2, 0), (1, 2, 0)]
     assert {r["file"] for r in ranks} == {generated_iaf_psc_exp.__file__}
     assert ranks[0]["error"] == ranks[1]["error"] and "not_defined_anywhere" in ranks[0]["error"]
