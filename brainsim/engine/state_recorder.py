@@ -33,6 +33,17 @@ class Probe:
     stop_step: int              # last step_after that may sample
     frames: list
     unit: str = ""              # of the variable, as its model declares it (mV, pA, ...)
+    derived: object = None      # DerivedRecordable: computed from the state when sampled
+    read_offsets: dict = None   # its state variables -> offset to add (E_L for V_m)
+    params: dict = None         # the population's parameters, for a derived quantity
+
+    def values(self, state: dict) -> np.ndarray:
+        """NEST's values of this rank's recorded neurons now."""
+        if self.derived is None:
+            return state[self.variable][self.local_index] + self.offset
+        inputs = {name: state[name][self.local_index] + shift
+                  for name, shift in self.read_offsets.items()}
+        return self.derived.compute(inputs, self.params)
 
     def due(self, step_after: int) -> bool:
         return (self.first_step <= step_after <= self.stop_step
@@ -70,12 +81,16 @@ class StateSampler:
                 # the stored value plus the declared offset (E_L for V_m) is NEST's value
                 declaration = model.neuron_model_of(pop)
                 shift = declaration.stored_offset(variable, pop.params)
+                derived = declaration.derived_quantity(variable)
+                reads = ({name: declaration.stored_offset(name, pop.params)
+                          for name in derived.reads} if derived is not None else None)
                 self.probes.append(Probe(
                     recording.population, variable, node_ids, local_index,
                     np.flatnonzero(mine), np.full(local_index.shape[0], shift),
                     interval_steps,
                     _first_sample_step(interval_steps, steps_on_grid(recording.start, dt)),
-                    stop, [], declaration.state_variable(variable).unit))
+                    stop, [], declaration.unit_of(variable), derived, reads,
+                    dict(pop.params)))
 
     def layouts(self, dt: float) -> dict[str, dict]:
         """variable -> {population: (node ids, first frame ms, interval ms, unit)} for the
@@ -103,8 +118,7 @@ class StateSampler:
         state = self.network.state
         for probe in self.probes:
             if probe.due(step_after):
-                values = state[probe.variable][probe.local_index] + probe.offset
-                probe.frames.append(values.astype(np.float32))
+                probe.frames.append(probe.values(state).astype(np.float32))
 
     def needs_flush(self) -> bool:
         return (any(len(p.frames) >= FLUSH_FRAMES for p in self.probes)

@@ -16,10 +16,12 @@ import math
 import zlib
 from typing import Mapping
 
+import numpy as np
+
 from brainsim.catalogue.neurons import BUILTIN
 from brainsim.catalogue.neurons.checks import not_negative, positive
-from brainsim.catalogue.neurons.declaration import (INT32, NeuronModel, Parameter,
-                                                    ReceptorPort, StateVariable)
+from brainsim.catalogue.neurons.declaration import (INT32, DerivedRecordable, NeuronModel,
+                                                    Parameter, ReceptorPort, StateVariable)
 from brainsim.codegen.kernel_spec import I_0, ODE_H, REFRACTORY, Receptor as PortSpec
 from brainsim.spec.expressions import evaluate as evaluate_expression
 
@@ -68,7 +70,7 @@ def declaration_of(ir: ModelIR, lowered: LoweredModel) -> NeuronModel:
     weight units (a projection's weight has one unit)."""
     defaults = {p.name: p.default for p in ir.parameters}
     spec, offsets = _relative_membrane(_with_both_channels(lowered.spec),
-                                       dict(lowered.stored_offsets))
+                                       dict(lowered.stored_offsets), ir)
     return NeuronModel(
         name=ir.name,
         parameters=tuple(Parameter(p.name, p.unit, float(p.default)) for p in ir.parameters),
@@ -79,6 +81,7 @@ def declaration_of(ir: ModelIR, lowered: LoweredModel) -> NeuronModel:
         charge=_charge_function(ir),
         receptors=_ports(ir),
         checks=_checks(ir),
+        derived=_derived(ir),
     )
 
 
@@ -92,12 +95,15 @@ def _with_both_channels(spec):
     return dataclasses.replace(spec, receptors=(port, twin))
 
 
-def _relative_membrane(spec, offsets: dict):
-    """An RKF45 model's V_m is stored relative to E_L, integrated absolute (the kernel
-    adds E_L on load, subtracts it on store), as the built-in conductance and aeif models
-    keep it: the same network state layout, and the built-ins' bits."""
+def _relative_membrane(spec, offsets: dict, ir):
+    """An RKF45 model whose V_m starts at E_L (`state: {V_m: E_L}`) stores it relative to
+    E_L and integrates it absolute (the kernel adds E_L when it loads the value, subtracts
+    it when it stores it), as brainsim's built-in conductance and aeif models do: their
+    equation twins then give the built-ins' bits. Any other RKF45 model stores V_m
+    absolute, as NEST does (hh_psc_alpha starts at -65 mV: NEST's bits)."""
+    initial = {s.name: s.initial.strip() for s in ir.state}
     if (not spec.uses_rkf45 or "E_L" not in spec.columns or offsets
-            or "V_m" not in spec.variable_names):
+            or initial.get("V_m") != "E_L"):
         return spec, offsets
     variables = tuple(dataclasses.replace(v, offset="E_L") if v.name == "V_m" else v
                       for v in spec.variables)
@@ -159,6 +165,80 @@ def negative_twin(name: str) -> str:
 
 def _time_constant(receptor) -> str | None:
     return receptor.time_constants[-1] if receptor.time_constants else None
+
+
+def _derived(ir) -> tuple:
+    """The IR's recordables that are not state (expressions, conductance currents),
+    computed from the sampled state with NumPy."""
+    state = {s.name for s in ir.state}
+    parameters = {p.name for p in ir.parameters}
+    derived = []
+    for name, unit, text in ir.recordables:
+        if name in state:
+            continue
+        reads = tuple(sorted(_names(text) & state))
+        derived.append(DerivedRecordable(name, unit, reads, array_expression(text,
+                                                                             parameters)))
+    return tuple(derived)
+
+
+def _names(text: str) -> set:
+    return {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+
+
+# the kernel texts' functions (brainsim.codegen.expressions) on arrays
+_ARRAY_FUNCTIONS = {
+    "exp": np.exp, "expm1": np.expm1, "log": np.log, "log1p": np.log1p, "sqrt": np.sqrt,
+    "pow": np.power, "fabs": np.fabs, "fmin": np.fmin, "fmax": np.fmax, "floor": np.floor,
+    "ceil": np.ceil, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh,
+    "sinh": np.sinh, "cosh": np.cosh, "asin": np.arcsin, "acos": np.arccos,
+    "atan": np.arctan}
+_ARRAY_OPERATORS = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply,
+                    ast.Div: np.divide}
+_COMPARE = {ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
+            ast.GtE: np.greater_equal, ast.Eq: np.equal, ast.NotEq: np.not_equal}
+
+
+def array_expression(text: str, parameters: set):
+    """(values, params) -> array: a kernel text (already checked by the front end) over
+    state arrays and parameters, evaluated node by node with NumPy (never as code)."""
+    tree = ast.parse(text, mode="eval").body
+
+    def evaluate(node, values, params):
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return values[node.id] if node.id in values else float(params[node.id])
+        if isinstance(node, ast.UnaryOp):
+            operand = evaluate(node.operand, values, params)
+            if isinstance(node.op, ast.Not):
+                return np.logical_not(operand)
+            return np.negative(operand) if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            return _ARRAY_OPERATORS[type(node.op)](evaluate(node.left, values, params),
+                                                   evaluate(node.right, values, params))
+        if isinstance(node, ast.Call):
+            return _ARRAY_FUNCTIONS[node.func.id](
+                *(evaluate(a, values, params) for a in node.args))
+        if isinstance(node, ast.Compare):
+            return _COMPARE[type(node.ops[0])](evaluate(node.left, values, params),
+                                               evaluate(node.comparators[0], values, params))
+        if isinstance(node, ast.BoolOp):
+            combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+            result = evaluate(node.values[0], values, params)
+            for value in node.values[1:]:
+                result = combine(result, evaluate(value, values, params))
+            return result
+        if isinstance(node, ast.IfExp):
+            return np.where(evaluate(node.test, values, params),
+                            evaluate(node.body, values, params),
+                            evaluate(node.orelse, values, params))
+        raise TypeError(f"unchecked construct in {text!r}")   # the front end refuses these
+
+    def compute(values, params):
+        shape = np.shape(next(iter(values.values()))) if values else ()
+        return np.broadcast_to(evaluate(tree, values, params), shape).astype(np.float64)
+    return compute
 
 
 def _checks(ir) -> tuple:

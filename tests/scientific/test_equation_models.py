@@ -130,8 +130,10 @@ neuron_models:
                  t_ref: 2 ms, tau_w: 100 ms, b: 20 pA, tau_syn_ex: 2 ms, tau_syn_in: 2 ms,
                  I_e: 0 pA}
     state: {V_m: E_L, w: 0 pA}
+    expressions:
+      I_net: I_ex + I_in - w    # recordable, computed from the state when sampled
     equations: |
-      dV_m/dt = -(V_m - E_L)/tau_m + (I_ex + I_in - w + I_e + I_stim)/C_m
+      dV_m/dt = -(V_m - E_L)/tau_m + (I_net + I_e + I_stim)/C_m
       dw/dt = -w/tau_w
     receptors: {ex: {kernel: exp, tau: tau_syn_ex, current: I_ex},
                 in: {kernel: exp, tau: tau_syn_in, current: I_in}}
@@ -207,3 +209,23 @@ def test_own_model_resumes_from_a_checkpoint_on_other_ranks_bit_for_bit(
                          "simulation.t_sim=200"], ranks=3)
     assert done.returncode == 0, done.stdout + done.stderr
     assert outputs(outdir) == straight
+
+
+def test_expressions_of_an_equation_model_are_recorded_from_its_state(own_model_file,
+                                                                       tmp_path):
+    """The expression I_net = I_ex + I_in - w is sampled like a state variable."""
+    import h5py
+    outdir = str(tmp_path / "out")
+    recording = ("recording.state=[{population: E, variables: [I_ex, I_in, w, I_net], "
+                 "count: 4, interval: 0.5}]")
+    done = run_brainsim(["run", own_model_file, "-o", outdir, "--no-progress",
+                         "--set", recording])
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = {}
+    for variable in ("I_ex", "I_in", "w", "I_net"):
+        with h5py.File(os.path.join(outdir, f"report_{variable}.h5"), "r") as f:
+            data[variable] = f["report/E/data"][()].astype(np.float64)
+            assert f["report/E/data"].attrs["units"] == "pA"
+    assert np.abs(data["I_in"]).max() > 0 and data["w"].max() > 0   # all three matter
+    expected = data["I_ex"] + data["I_in"] - data["w"]
+    assert np.allclose(data["I_net"], expected, rtol=1e-6, atol=1e-3)   # float32 frames
