@@ -180,7 +180,8 @@ def check_spec(spec) -> None:
     inputs = {INPUT_PREFIX + r.name for r in spec.receptors}
     step_names = frozenset(set(variables) | columns | inputs | {I_STIM})
     for receptor in spec.receptors:
-        if not (isinstance(receptor.channel, int) and receptor.channel >= 0):
+        # -1: kernel_spec.SUMMED_CHANNELS (channels 0 and 1 summed)
+        if not (isinstance(receptor.channel, int) and receptor.channel >= -1):
             raise KernelSpecError(f"receptor '{receptor.name}': channel {receptor.channel!r} "
                                   "is not a channel index")
         if receptor.target is not None and receptor.target not in variables:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from brainsim.codegen import expressions as ex
 from brainsim.codegen.kernel_spec import (I_0, ODE_H, REFRACTORY, RING_CHANNELS,
-                                          ExactUpdate, KernelSpec)
+                                          SUMMED_CHANNELS, ExactUpdate, KernelSpec)
 
 INDENT = "    "
 # (ring channel -> the Workspace buffer gather_block fills for it)
@@ -233,10 +233,17 @@ def _stim_where(spec: KernelSpec) -> str:
     return "nowhere"
 
 
+def _channel_input(channel: int) -> str:
+    """The step's input of one receptor: its channel's buffer, or both summed (ex + inh,
+    in the built-in izhikevich's order)."""
+    if channel == SUMMED_CHANNELS:
+        return "_ex[_j * _nb + _lane] + _inh[_j * _nb + _lane]"
+    return f"{CHANNEL_BUFFERS[channel]}[_j * _nb + _lane]"
+
+
 def _step_inputs(spec: KernelSpec, depth: int) -> list[str]:
     lines = [_stim_line()] if _stim_where(spec) == "top" else []
-    lines += [f"{ex.INPUT_PREFIX}{r.name} = {CHANNEL_BUFFERS[r.channel]}[_j * _nb + _lane]"
-              for r in spec.receptors]
+    lines += [f"{ex.INPUT_PREFIX}{r.name} = {_channel_input(r.channel)}" for r in spec.receptors]
     return _lines(depth, *lines)
 
 

@@ -41,6 +41,9 @@ REFRACTORY = "refractory"
 ODE_H = "ode_h"
 # The ring buffer's channels today (delivery.pyx): 0 holds weights >= 0, 1 weights < 0.
 RING_CHANNELS = 2
+# Receptor.channel of a model's single receptor: channels 0 and 1 summed (ex + inh, the
+# weights of both signs in one input, as the built-in izhikevich reads them).
+SUMMED_CHANNELS = -1
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,8 @@ class Receptor:
 
     name: the port name (e.g. "ex"); its step input is visible as ``input_<name>``.
     channel: the ring channel it reads (0: weights >= 0, 1: weights < 0; the ring has
-        RING_CHANNELS channels today, so a generator refuses other channels).
+        RING_CHANNELS channels today, so a generator refuses other channels), or
+        SUMMED_CHANNELS: both, summed (a model's only receptor takes every weight).
     target: the state variable its input jumps after the subthreshold update,
         ``target = target + factor * input`` (factor "1.0": ``target + input``, "-1.0":
         ``target - input``, as the built-ins write them), or None: the input is only read

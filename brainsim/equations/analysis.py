@@ -8,6 +8,7 @@ from .exact import drive_matrix, equal_rate_pairs, propagator_matrix
 from .ir import (DRIVE, EquationModel, LinearSystem, ModelIR, NonlinearSystem, Propagator,
                  StateVariable)
 from .kernel_text import kernel_text
+from .parse import STEP
 from .nest_forms import membrane_template
 from .symbolic import parse_to_sympy, sympy
 from .units import parse_unit
@@ -38,6 +39,8 @@ def analyse(model: EquationModel) -> ModelIR:
             names[receptor.current_symbol] = parse_to_sympy(receptor.current, names)
     for auxiliary in model.auxiliaries:
         names[auxiliary.name] = parse_to_sympy(auxiliary.expression, names)
+    if model.updates:
+        return _explicit(model, state, set(parameters) | set(symbols) | {"I_stim"})
     texts = dict(model.equations)
     texts.update({v: rhs for r in model.receptors for v, rhs in r.equations})
     rhs = {s.name: parse_to_sympy(texts[s.name], names) for s in state}
@@ -49,6 +52,23 @@ def analyse(model: EquationModel) -> ModelIR:
         model=model, state=state, scheme="exact" if exact else "rkf45", affine=affine,
         linear=_linear(model, state, rhs, parameters, symbols) if exact else None,
         nonlinear=None if exact else _nonlinear(model, state, rhs, known),
+        threshold=kernel_text(model.threshold.text, known, inline),
+        threshold_comparisons=tuple(
+            (kernel_text(left, known, inline), operator, kernel_text(right, known, inline))
+            for left, operator, right in model.threshold.comparisons),
+        previous=model.threshold.previous,
+        reset=tuple((v, kernel_text(text, known, inline)) for v, text in model.reset),
+        recordables=_recordables(model, state, known, inline))
+
+
+def _explicit(model: EquationModel, state: tuple, known: set) -> ModelIR:
+    """The IR of an `update:` model: its lines as kernel texts (dt stays a name, the
+    lowering makes it the step column); nothing to classify or integrate."""
+    inline = _inlined(model)
+    with_step = known | {STEP}
+    return ModelIR(
+        model=model, state=state, scheme="explicit", affine=(), linear=None, nonlinear=None,
+        explicit=tuple((v, kernel_text(text, with_step, inline)) for v, text in model.updates),
         threshold=kernel_text(model.threshold.text, known, inline),
         threshold_comparisons=tuple(
             (kernel_text(left, known, inline), operator, kernel_text(right, known, inline))

@@ -22,7 +22,7 @@ from brainsim.catalogue.neurons import BUILTIN
 from brainsim.catalogue.neurons.checks import not_negative, positive
 from brainsim.catalogue.neurons.declaration import (INT32, DerivedRecordable, NeuronModel,
                                                     Parameter, ReceptorPort, StateVariable)
-from brainsim.codegen.kernel_spec import I_0, ODE_H, REFRACTORY, Receptor as PortSpec
+from brainsim.codegen.kernel_spec import I_0, ODE_H, REFRACTORY, SUMMED_CHANNELS
 from brainsim.spec.expressions import evaluate as evaluate_expression
 
 from .ir import ModelIR
@@ -87,12 +87,11 @@ def declaration_of(ir: ModelIR, lowered: LoweredModel) -> NeuronModel:
 
 def _with_both_channels(spec):
     """A model with one receptor takes weights of both signs there (NEST's single-port
-    models add every weight with its sign): a second port reads channel 1 into it."""
+    models add every weight with its sign): it reads channels 0 and 1 summed."""
     if len(spec.receptors) != 1:
         return spec
-    port = spec.receptors[0]
-    twin = PortSpec(negative_twin(port.name), 1, port.target, port.factor)
-    return dataclasses.replace(spec, receptors=(port, twin))
+    port = dataclasses.replace(spec.receptors[0], channel=SUMMED_CHANNELS)
+    return dataclasses.replace(spec, receptors=(port,))
 
 
 def _relative_membrane(spec, offsets: dict, ir):

@@ -102,6 +102,7 @@ class EquationModel:
     inputs: tuple = ("I_e", "I_stim")  # always available currents (pA)
     auxiliaries: tuple = ()          # of Auxiliary, in definition order
     rkf45: Rkf45Control = Rkf45Control()
+    updates: tuple = ()              # of (variable, expression over dt): an `update:` model
 
     @property
     def recordables(self) -> tuple:
@@ -166,7 +167,8 @@ class NonlinearSystem:
 class ModelIR:
     """Everything a code generator needs for one equation model.
 
-    scheme 'exact' (every variable in one linear time-invariant system, `linear`) or
+    scheme 'explicit' (an `update:` model: one step is the written map, `explicit`),
+    'exact' (every variable in one linear time-invariant system, `linear`) or
     'rkf45' (`nonlinear`, all variables coupled, as NEST's aeif_*/iaf_cond_*).
     affine: the variables whose rhs alone is affine with parameter coefficients.
     threshold, reset: kernel texts over the model's own (absolute) variables; reset
@@ -186,6 +188,7 @@ class ModelIR:
     reset: tuple                     # of (variable, kernel text)
     recordables: tuple               # of (name, unit, kernel text)
     previous: tuple = ()             # state variables the threshold reads as prev(X)
+    explicit: tuple = ()             # scheme 'explicit': (variable, kernel text over dt)
     threshold_comparisons: tuple = ()   # of (left, operator, right) kernel texts, `and`ed
 
     @property

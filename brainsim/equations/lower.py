@@ -10,6 +10,7 @@ weights < 0 (a conductance receptor on it subtracts its negative weights, as NES
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
@@ -54,7 +55,10 @@ def lower(ir: ModelIR) -> LoweredModel:
     reset = tuple(_stored_reset(variable, text, ir, offsets, constants)
                   for variable, text in ir.reset)
     refractory = _refractory(ir, constants)
-    update = _exact(ir) if ir.scheme == "exact" else _rkf45(ir, constants)
+    update = (_exact(ir) if ir.scheme == "exact" else _explicit(ir, constants)
+              if ir.scheme == "explicit" else _rkf45(ir, constants))
+    if ir.scheme == "explicit":
+        update, ports = _fused_inputs(update, ports)
     parameter_columns = tuple(p.name for p in ir.parameters)
     propagator_columns = tuple(p.name for p in ir.linear.propagators) if ir.linear else ()
     columns = parameter_columns + propagator_columns + tuple(constants)
@@ -245,6 +249,41 @@ def _refractory(ir, constants) -> str | None:
         # the counter is decremented in the spike's own step (NEST's aeif_*)
         return f"{REFRACTORY_COLUMN} + 1 if {REFRACTORY_COLUMN} > 0 else 0"
     return REFRACTORY_COLUMN
+
+
+def _explicit(ir, constants) -> ExactUpdate:
+    """An `update:` model's lines as simultaneous assignments (they read the values at the
+    start of the step, as ExactUpdate's), dt read from the step column."""
+    from .kernel_text import kernel_text
+    from .parse import STEP
+    constants[STEP_COLUMN] = lambda values, dt: float(dt)
+    names = {p.name for p in ir.parameters} | {s.name for s in ir.state} | {"I_stim"}
+    assignments = tuple((v, kernel_text(text, names, {STEP: STEP_COLUMN}))
+                        for v, text in ir.explicit)
+    return ExactUpdate(assignments=assignments, clamped=ir.model.clamped,
+                       test_while_refractory=_test_while_refractory(ir))
+
+
+def _fused_inputs(update: ExactUpdate, ports: tuple) -> tuple:
+    """In an `update:` model a delta receptor's input joins the line of the variable it
+    jumps: `X = X + E` becomes `X = X + (E + input)`, NEST's izhikevich order
+    (v += h*f + input), the same value up to rounding as adding it after the line."""
+    assigned = dict(update.assignments)
+    fused, kept = {}, []
+    for port in ports:
+        text = assigned.get(port.target)
+        tree = ast.parse(text, mode="eval").body if text is not None else None
+        sole = sum(p.target == port.target for p in ports) == 1
+        if (sole and port.factor == "1.0" and isinstance(tree, ast.BinOp)
+                and isinstance(tree.op, ast.Add) and isinstance(tree.left, ast.Name)
+                and tree.left.id == port.target):
+            joined = ast.BinOp(tree.right, ast.Add(), ast.Name(f"input_{port.name}", ast.Load()))
+            fused[port.target] = ast.unparse(ast.BinOp(tree.left, ast.Add(), joined))
+            kept.append(dataclasses.replace(port, target=None))
+        else:
+            kept.append(port)
+    assignments = tuple((v, fused.get(v, text)) for v, text in update.assignments)
+    return dataclasses.replace(update, assignments=assignments), tuple(kept)
 
 
 def _exact(ir) -> ExactUpdate:

@@ -13,10 +13,12 @@ from .receptors import read_receptors
 from .solver import read_rkf45_control
 from .units import UNITS, Unit, UnitError, parse_quantity, parse_unit
 
-MODEL_KEYS = ("parameters", "state", "expressions", "equations", "receptors", "threshold",
-              "reset", "refractory", "rkf45")
+MODEL_KEYS = ("parameters", "state", "expressions", "equations", "update", "receptors",
+              "threshold", "reset", "refractory", "rkf45")
 ALWAYS_AVAILABLE = {"I_e": UNITS["pA"], "I_stim": UNITS["pA"]}  # I_e defaults to 0 pA
 EQUATION = re.compile(r"^\s*d\s*([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$")
+ASSIGNMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
+STEP = "dt"   # the resolution (ms), readable in `update:` lines
 COMPARISONS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<"}
 PER_MS = UNITS["ms"] ** -1
 
@@ -24,8 +26,11 @@ PER_MS = UNITS["ms"] ** -1
 def parse_neuron_model(ck: Checker, name: str, spec) -> EquationModel:
     """The model `neuron_models.<name>` of the document read through `ck`."""
     path = ("neuron_models", name)
-    ck.mapping(spec, path, MODEL_KEYS, required=("parameters", "state", "equations",
-                                                   "threshold"))
+    ck.mapping(spec, path, MODEL_KEYS, required=("parameters", "state", "threshold"))
+    if ("equations" in spec) == ("update" in spec):
+        ck.fail(path, "both 'equations' and 'update'" if "equations" in spec else
+                "neither 'equations' nor 'update'", "one of them: 'equations' (dX/dt = ...) "
+                "or 'update' (X = ..., one step of dt)")
     parameters = _read_parameters(ck, spec, path + ("parameters",))
     units = {p.name: p_unit for p, p_unit in parameters.values()}
     state = _read_state(ck, spec, path + ("state",), units)
@@ -35,8 +40,15 @@ def parse_neuron_model(ck: Checker, name: str, spec) -> EquationModel:
                                                            path + ("receptors",))}
     auxiliaries = _read_auxiliaries(ck, spec, path + ("expressions",), symbols)
     symbols.update({a.name: unit for a, unit in auxiliaries})
-    equations = _read_equations(ck, spec, path + ("equations",), state_units, symbols)
+    if "update" in spec:
+        _only_delta_receptors(ck, receptors, path + ("receptors",))
+        equations = ()
+        updates = _read_updates(ck, spec, path + ("update",), state_units, symbols)
+    else:
+        equations = _read_equations(ck, spec, path + ("equations",), state_units, symbols)
+        updates = ()
     return EquationModel(
+        updates=updates,
         auxiliaries=tuple(a for a, _ in auxiliaries),
         rkf45=read_rkf45_control(ck, spec, path + ("rkf45",)),
         name=name, parameters=tuple(p for p, _ in parameters.values()),
@@ -168,6 +180,47 @@ def _read_equations(ck, spec, path, state_units, symbols) -> tuple:
     if missing:
         ck.fail(path, f"state variable '{missing[0]}' without equation",
                 f"a line 'd{missing[0]}/dt = ...'")
+    return tuple(out.items())
+
+
+def _only_delta_receptors(ck, receptors, path) -> None:
+    """An `update:` model integrates nothing itself: its receptors must be delta ports."""
+    for receptor in receptors:
+        if receptor.kernel != "delta":
+            ck.fail(tuple(path) + (receptor.name, "kernel"), f"kernel {receptor.kernel} in a "
+                    "model with 'update'", "delta (an 'update' model has no equations to "
+                    "integrate a receptor's current; write it with 'equations')")
+
+
+def _read_updates(ck, spec, path, state_units, symbols) -> tuple:
+    """`update:` lines 'X = expression': X after one step of dt (ms, readable as `dt`),
+    every right-hand side reading the values at the start of the step (forward Euler or
+    any explicit map, e.g. NEST's izhikevich). Variables without a line keep their value."""
+    text = spec["update"]
+    if not isinstance(text, str):
+        ck.fail(path, describe(text), "a block of lines 'X = expression'")
+    lines = [line.split("#")[0] for line in text.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    known = {**symbols, STEP: UNITS["ms"]}
+    out = {}
+    for index, line in enumerate(lines):
+        here = path + (index,)
+        match = ASSIGNMENT.match(line)
+        if not match:
+            ck.fail(here, f"'{line.strip()}' is not an assignment", "'X = expression'")
+        variable, rhs = match.group(1), match.group(2)
+        if variable not in state_units:
+            ck.fail(here, f"update of unknown variable '{variable}'",
+                    "one of the state variables " + ", ".join(state_units))
+        if variable in out:
+            ck.fail(here, f"'{variable}' updated twice", "one line per variable")
+        tree, unit = _expression_unit(ck, rhs, here, known)
+        if not unit.same_dimension(state_units[variable]):
+            ck.fail(here, f"dimension mismatch: the new {variable} is in {unit}",
+                    f"{state_units[variable]} (the unit of {variable})")
+        out[variable] = ast.unparse(tree)
+    if not out:
+        ck.fail(path, "no update lines", "'X = expression' for the state variables")
     return tuple(out.items())
 
 

@@ -10,7 +10,6 @@ from test_parse_models import EXAMPLE
     ("iaf_psc_alpha", "exact", ("V_m", "I_syn_ex", "dI_syn_ex", "I_syn_in", "dI_syn_in")),
     ("iaf_cond_exp", "rkf45", ("g_ex", "g_in")),          # g*(E - V_m) is not linear
     ("aeif_cond_exp", "rkf45", ("g_ex", "g_in")),         # w reads min(V_m, V_peak)
-    ("izhikevich", "rkf45", ("U_m",)),                    # V_m**2
     ("aeif_psc_exp", "rkf45", ("I_syn_ex", "I_syn_in")),  # w reads min(V_m, V_peak)
     ("aeif_cond_alpha", "rkf45", ("g_ex", "dg_ex", "g_in", "dg_in")),
     ("iaf_cond_beta", "rkf45", ("g_ex", "dg_ex", "g_in", "dg_in")),
@@ -72,9 +71,33 @@ def test_rkf45_texts_define_conductance_currents_and_keep_the_written_grouping()
     assert ("I_syn_ex", "pA", "g_ex * (E_ex - V_m)") in ir.recordables
 
 
+IZHIKEVICH_ODE = """
+neuron_models:
+  izh:
+    parameters: {a: 0.02 1/ms, b: 0.2 1/ms, c: -65 mV, d: 8 mV/ms, V_th: 30 mV}
+    state: {V_m: -65 mV, U_m: -13 mV/ms}
+    equations: |
+      dV_m/dt = 0.04/(mV*ms)*V_m**2 + 5/ms*V_m + 140*mV/ms - U_m + (I_e + I_stim)/pF
+      dU_m/dt = a*(b*V_m - U_m)
+    receptors: {ex: {kernel: delta, jump: V_m}}
+    threshold: V_m >= V_th
+    reset: {V_m: c, U_m: U_m + d}
+"""
+
+
 def test_powers_units_and_builtins_become_kernel_functions():
-    derivatives = dict(shipped_ir("izhikevich").nonlinear.derivatives)
+    ir = text_ir(IZHIKEVICH_ODE)
+    assert ir.scheme == "rkf45" and ir.affine == ("U_m",)             # V_m**2
+    derivatives = dict(ir.nonlinear.derivatives)
     assert "pow(V_m, 2.0)" in derivatives["V_m"] and "**" not in derivatives["V_m"]
+
+
+def test_update_model_is_explicit_with_NESTs_izhikevich_step():
+    ir = shipped_ir("izhikevich")
+    assert ir.scheme == "explicit" and ir.linear is None and ir.nonlinear is None
+    updates = dict(ir.explicit)
+    assert updates["U_m"] == "U_m + dt * a * (b * V_m - U_m)"
+    assert updates["V_m"].startswith("V_m + dt * (0.04 / (1.0 * 1.0) * V_m * V_m")
 
 
 def test_auxiliary_expressions_are_definitions_inlined_in_threshold_and_recordable():

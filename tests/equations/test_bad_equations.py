@@ -101,3 +101,53 @@ def test_bad_input_is_one_line_error_at_its_path(old, new, path, message):
     assert format_path(err.path) == M + path, str(err)
     assert f": {M + path}: " in str(err)
     assert message in err.message, str(err)
+
+
+IZH_UPDATE = """
+neuron_models:
+  izh:
+    parameters: {a: 0.02 1/ms, b: 0.2 1/ms, c: -65 mV, d: 8 mV/ms, V_th: 30 mV,
+                 tau_s: 2 ms}
+    state: {V_m: -65 mV, U_m: -13 mV/ms}
+    update: |
+      V_m = V_m + dt*(0.04/(mV*ms)*V_m*V_m + 5/ms*V_m + 140*mV/ms - U_m + I_stim/pF)
+      U_m = U_m + dt*a*(b*V_m - U_m)
+    receptors: {spikes: {kernel: delta, jump: V_m}}
+    threshold: V_m >= V_th
+    reset: {V_m: c, U_m: U_m + d}
+"""
+
+
+@pytest.mark.parametrize("old, new, path, message", [
+    ("    update: |", "    equations: |\n      dV_m/dt = 0*mV/ms\n    update: |", "",
+     "both 'equations' and 'update'"),
+    ("U_m = U_m + dt*a*(b*V_m - U_m)", "U_m = U_m + a*(b*V_m - U_m)", "update[1]",
+     "dimension mismatch in 'U_m + a * (b * V_m - U_m)': mV/ms and mV ms^-2"),
+    ("U_m = U_m + dt*a*(b*V_m - U_m)", "U_m = dt*(b*V_m - U_m)", "update[1]",
+     "dimension mismatch: the new U_m is in mV; expected mV/ms (the unit of U_m)"),
+    ("U_m = U_m + dt*a*(b*V_m - U_m)", "X_m = U_m", "update[1]",
+     "update of unknown variable 'X_m'"),
+    ("U_m = U_m + dt*a*(b*V_m - U_m)", "V_m = V_m", "update[1]", "'V_m' updated twice"),
+    ("U_m = U_m + dt*a*(b*V_m - U_m)", "dU_m/dt = a*(b*V_m - U_m)", "update[1]",
+     "is not an assignment"),
+    ("{spikes: {kernel: delta, jump: V_m}}", "{ex: {kernel: exp, tau: tau_s, current: I_ex}}",
+     "receptors.ex.kernel", "kernel exp in a model with 'update'"),
+])
+def test_bad_update_is_one_line_error_at_its_path(old, new, path, message):
+    assert old in IZH_UPDATE
+    with pytest.raises(SpecError) as caught:
+        parse_text(IZH_UPDATE.replace(old, new))
+    err = caught.value
+    where = "neuron_models.izh" + ("." + path if path else "")
+    assert format_path(err.path) == where, str(err)
+    assert message in err.message, str(err)
+
+
+def test_a_model_needs_equations_or_update():
+    lines = IZH_UPDATE.splitlines()
+    start = lines.index("    update: |")
+    text = "\n".join(lines[:start] + lines[start + 3:])
+    with pytest.raises(SpecError) as caught:
+        parse_text(text)
+    assert format_path(caught.value.path) == "neuron_models.izh"
+    assert "neither 'equations' nor 'update'" in caught.value.message

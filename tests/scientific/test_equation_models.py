@@ -4,7 +4,8 @@
   `{file: ..., model: ...}` under another name) give the built-ins' spikes and V_m bit for
   bit in a recurrent network with every input type (Poisson, dc, noise_generator,
   spike_generator): iaf_psc_exp and iaf_psc_alpha (exact propagators), iaf_cond_exp and
-  aeif_cond_exp (RKF45, the equations written in NEST's order of operations).
+  aeif_cond_exp (RKF45, the equations written in NEST's order of operations), izhikevich
+  (`update:`, NEST's own Euler step).
 - A model file's own model runs on 1 and 2 ranks with identical output, and resumes from
   a checkpoint on another number of ranks bit for bit.
 - A population may name a shipped equation model (aeif_psc_exp) directly.
@@ -33,6 +34,7 @@ TWINS = {
     "iaf_psc_alpha": (30.0, -120.0, 8000.0, 200.0),
     "iaf_cond_exp": (2.0, -8.0, 8000.0, 200.0),
     "aeif_cond_exp": (2.0, -8.0, 8000.0, 800.0),
+    "izhikevich": (2.0, -6.0, 3000.0, 3.0),
 }
 
 
