@@ -270,7 +270,7 @@ def test_neuron_models_are_installed_and_found_by_name(installed):
     rows = [line.split() for line in done.stdout.splitlines()]
     assert [row[0] for row in rows] == NEURON_MODELS, done.stdout
     for name, key, scheme, lowered, path in rows:
-        assert key == name and scheme in ("exact", "rkf45"), (name, key, scheme)
+        assert key == name and scheme in ("exact", "rkf45", "explicit"), (name, key, scheme)
         assert lowered in (name, "LowerError"), (name, lowered)
         assert path.startswith(installed.venv) and path.endswith(
             f"/brainsim/_shipped/models/neurons/{name}.yaml"), path
