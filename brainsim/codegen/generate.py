@@ -15,11 +15,14 @@ never do), so a spec's names are the local names of the statements.
 from __future__ import annotations
 
 from brainsim.codegen import expressions as ex
-from brainsim.codegen.kernel_spec import (I_0, ODE_H, REFRACTORY, RING_CHANNELS,
-                                          SUMMED_CHANNELS, ExactUpdate, KernelSpec)
+from brainsim.codegen.kernel_spec import (I_0, MAX_ADDRESSED_CHANNELS, ODE_H, REFRACTORY,
+                                          RING_CHANNELS, SUMMED_CHANNELS, ExactUpdate,
+                                          KernelSpec)
 
 INDENT = "    "
-# (ring channel -> the Workspace buffer gather_block fills for it)
+# (ring channel -> the Workspace buffer gather_block fills for it); a receptor-addressed
+# spec's channel c is at _ex + c * _stride (gather_block_channels: channel 0 is _ex,
+# channel 1 _inh, as gather_block fills them)
 CHANNEL_BUFFERS = {0: "_ex", 1: "_inh"}
 STEP_INDENT = 5           # the statements of one step sit inside seg / block / lane / j
 UNSTABLE = 1              # _update_core's status when the spec's instability check fires
@@ -62,6 +65,13 @@ class _Names:
 
 
 def _check_channels(spec: KernelSpec) -> None:
+    if spec.receptor_addressed:
+        channels = sorted(r.channel for r in spec.receptors)
+        if channels != list(range(len(channels))) or len(channels) > MAX_ADDRESSED_CHANNELS:
+            raise GenerateError(f"{spec.model}: a receptor-addressed spec needs one receptor "
+                                f"per channel 0 .. n-1 (n <= {MAX_ADDRESSED_CHANNELS}), "
+                                f"got channels {channels}")
+        return
     for receptor in spec.receptors:
         if receptor.channel >= RING_CHANNELS:
             raise GenerateError(f"{spec.model}: receptor '{receptor.name}' reads ring channel "
@@ -84,15 +94,18 @@ def _header(spec: KernelSpec) -> list[str]:
         "from libc.stdint cimport int32_t, int64_t, uint64_t",
         "",
         "from cython_kernels.inputs cimport InputPlan, SpikeSink, Workspace, emit_spike",
-        "from cython_kernels.block_input cimport gather_block",
+        "from cython_kernels.block_input cimport "
+        + ("gather_block_channels" if spec.receptor_addressed else "gather_block"),
     ]
     if spec.uses_rkf45:
         lines.append("from cython_kernels.rkf45 cimport OdeArgs, evolve_apply")
     lines += ["", f"MODEL = {spec.model!r}",
               f"SEGMENT_COLUMNS = {tuple(spec.columns)!r}",
               f"STATE_ARGUMENTS = {tuple(spec.state_arguments)!r}",
-              f"NUM_COLUMNS = {len(spec.columns)}", ""]
-    return lines
+              f"NUM_COLUMNS = {len(spec.columns)}"]
+    if spec.receptor_addressed:     # the channels it gathers (network.neurons.bind_kernel)
+        lines.append(f"RING_CHANNELS = {len(spec.receptors)}")
+    return lines + [""]
 
 
 def _column_loads(spec: KernelSpec, row: str, depth: int) -> list[str]:
@@ -158,6 +171,8 @@ def _core_declarations(spec: KernelSpec, names: _Names) -> list[str]:
                     "cdef const double* _inh = _ws.inh",
                     "cdef const double* _dc",
                     "cdef const double* _row")
+    if spec.receptor_addressed:     # channel c's block input is at _ex + c * _stride
+        lines += _lines(1, "cdef int64_t _stride = _ws.channel_stride")
     if isinstance(spec.update, ExactUpdate) and not spec.update.test_while_refractory:
         lines += _lines(1, "cdef bint _free      # the step began with refractory == 0")
     if spec.uses_rkf45:
@@ -233,9 +248,13 @@ def _stim_where(spec: KernelSpec) -> str:
     return "nowhere"
 
 
-def _channel_input(channel: int) -> str:
+def _channel_input(channel: int, addressed: bool = False) -> str:
     """The step's input of one receptor: its channel's buffer, or both summed (ex + inh,
-    in the built-in izhikevich's order)."""
+    in the built-in izhikevich's order); a receptor-addressed spec's channel c is at
+    _ex + c * _stride (gather_block_channels)."""
+    if addressed:
+        return f"_ex[{channel} * _stride + _j * _nb + _lane]" if channel else \
+            "_ex[_j * _nb + _lane]"
     if channel == SUMMED_CHANNELS:
         return "_ex[_j * _nb + _lane] + _inh[_j * _nb + _lane]"
     return f"{CHANNEL_BUFFERS[channel]}[_j * _nb + _lane]"
@@ -243,7 +262,9 @@ def _channel_input(channel: int) -> str:
 
 def _step_inputs(spec: KernelSpec, depth: int) -> list[str]:
     lines = [_stim_line()] if _stim_where(spec) == "top" else []
-    lines += [f"{ex.INPUT_PREFIX}{r.name} = {_channel_input(r.channel)}" for r in spec.receptors]
+    addressed = spec.receptor_addressed
+    lines += [f"{ex.INPUT_PREFIX}{r.name} = {_channel_input(r.channel, addressed)}"
+              for r in spec.receptors]
     return _lines(depth, *lines)
 
 
@@ -346,8 +367,7 @@ def _core(spec: KernelSpec, names: _Names) -> list[str]:
     lines += _lines(2, "_b = _seg_begin[_seg]", "while _b < _seg_end[_seg]:")
     lines += _lines(3, "_nb = <int>(_seg_end[_seg] - _b if _seg_end[_seg] - _b < _ws.nb_max "
                        "else _ws.nb_max)",
-                    "gather_block(_ring, _local_gids, _b, _nb, _first_step, _n_steps, _ws, "
-                    "_seed, _seg)",
+                    _gather_call(spec),
                     "for _lane in range(_nb):")
     lines += _lines(4, "_i = _b + _lane")
     lines += _load_state(spec, names, 4)
@@ -360,6 +380,15 @@ def _core(spec: KernelSpec, names: _Names) -> list[str]:
     lines += _store_state(spec, names, 4)
     lines += _lines(3, "_b += _nb")
     return lines + _lines(1, "return 0") + ["", ""]
+
+
+def _gather_call(spec: KernelSpec) -> str:
+    """The block's ring and Poisson input: by sign (gather_block), or every channel of a
+    receptor-addressed spec (gather_block_channels)."""
+    if spec.receptor_addressed:
+        return ("gather_block_channels(_ring, _local_gids, _b, _nb, _first_step, _n_steps, "
+                f"_ws, _seed, _seg, {len(spec.receptors)})")
+    return "gather_block(_ring, _local_gids, _b, _nb, _first_step, _n_steps, _ws, _seed, _seg)"
 
 
 def _update_function(spec: KernelSpec) -> list[str]:

@@ -21,7 +21,9 @@ grouping gives the same bits. Names visible in a step expression (``threshold``,
 values), the columns (float64; ``integer_columns`` as int32), ``I_stim`` (pA: the
 previous step's DC ``i_0`` plus this step's noise current, NEST's single current buffer)
 and ``input_<receptor>`` (this step's summed ring + Poisson input of that receptor's
-channel, in the model's weight unit; channel 1 sums negative weights). The names of the
+channel, in the model's weight unit; channel 1 sums negative weights; in a
+receptor-addressed spec a channel sums the weights, of either sign, of the connections
+that name its receptor). The names of the
 RKF45 right-hand side are listed with ``Rkf45Update``.
 
 Every name (state, column, receptor, definition) must be a C identifier that does not
@@ -39,8 +41,12 @@ from dataclasses import dataclass
 I_0 = "i_0"
 REFRACTORY = "refractory"
 ODE_H = "ode_h"
-# The ring buffer's channels today (delivery.pyx): 0 holds weights >= 0, 1 weights < 0.
+# The ring buffer's channels chosen by the weight's sign (delivery.pyx): 0 holds weights
+# >= 0, 1 weights < 0. A receptor-addressed spec (KernelSpec.receptor_addressed) reads
+# channels 0 .. n-1 instead, one per receptor, which connections name
+# (delivery.deliver_addressed); up to MAX_ADDRESSED_CHANNELS (InputPlan's limit).
 RING_CHANNELS = 2
+MAX_ADDRESSED_CHANNELS = 1024
 # Receptor.channel of a model's single receptor: channels 0 and 1 summed (ex + inh, the
 # weights of both signs in one input, as the built-in izhikevich reads them).
 SUMMED_CHANNELS = -1
@@ -65,9 +71,9 @@ class Receptor:
     """One receptor port: which ring channel it reads and what its input does each step.
 
     name: the port name (e.g. "ex"); its step input is visible as ``input_<name>``.
-    channel: the ring channel it reads (0: weights >= 0, 1: weights < 0; the ring has
-        RING_CHANNELS channels today, so a generator refuses other channels), or
-        SUMMED_CHANNELS: both, summed (a model's only receptor takes every weight).
+    channel: the ring channel it reads (0: weights >= 0, 1: weights < 0), or
+        SUMMED_CHANNELS: both, summed (a model's only receptor takes every weight); in a
+        receptor-addressed spec channel k for its k-th receptor, weights of any sign.
     target: the state variable its input jumps after the subthreshold update,
         ``target = target + factor * input`` (factor "1.0": ``target + input``, "-1.0":
         ``target - input``, as the built-ins write them), or None: the input is only read
@@ -183,6 +189,11 @@ class KernelSpec:
         expression over columns the counter is set to on a spike, before the reset
         ("refractory_counts"; aeif, which decrements in the same step:
         "refractory_counts + 1 if refractory_counts > 0 else 0").
+    receptor_addressed: the receptors are reached by name (NEST's receptor_type of
+        iaf_psc_exp_multisynapse), receptor k on ring channel k whatever the weight's
+        sign; the kernel gathers every channel (block_input.gather_block_channels, each
+        Poisson input into the channel of the receptor it names) and exports
+        RING_CHANNELS. False: channels 0 / 1 by sign (gather_block), as the built-ins.
     previous: (name, state variable) pairs: ``name`` is a float64 local set to the
         variable's value at the start of each step (before the subthreshold update and
         the jumps), visible in ``threshold`` only (hh_psc_alpha's U_old: the spike
@@ -201,6 +212,7 @@ class KernelSpec:
     refractory_steps: str | None
     integer_columns: tuple[str, ...] = ()
     previous: tuple[tuple[str, str], ...] = ()
+    receptor_addressed: bool = False
 
     def __post_init__(self):
         from brainsim.codegen.expressions import check_spec

@@ -21,12 +21,13 @@ import numpy as np
 from brainsim.catalogue.neurons import BUILTIN
 from brainsim.catalogue.neurons.checks import not_negative, positive
 from brainsim.catalogue.neurons.declaration import (INT32, DerivedRecordable, NeuronModel,
-                                                    Parameter, ReceptorPort, StateVariable)
+                                                    Parameter, ReceptorPort, StateVariable,
+                                                    addressed_ports)
 from brainsim.codegen.kernel_spec import I_0, ODE_H, REFRACTORY, SUMMED_CHANNELS
 from brainsim.spec.expressions import evaluate as evaluate_expression
 
 from .ir import ModelIR
-from .lower import LoweredModel
+from .lower import LoweredModel, receptor_addressed
 from .nest_formulas import beta_normalization_factor
 
 # INIT stream items (docs/architecture.md §2.3) are fixed per state variable name: a name
@@ -146,8 +147,13 @@ def _weight_unit(ir) -> str:
 
 def _ports(ir) -> tuple:
     """Receptors in order onto the ring's channels (lower.py): the first takes weights
-    >= 0, the second weights < 0; a single receptor takes both."""
+    >= 0, the second weights < 0; a single receptor takes both. More than two are reached
+    by name (receptor-addressed: weights of either sign, receptor k on channel k)."""
     receptors = ir.receptors
+    if receptor_addressed(ir):      # NEST's *_multisynapse: connections name receptor k
+        return tuple(dataclasses.replace(port, reversal=r.reversal) for port, r in zip(
+            addressed_ports([r.name for r in receptors],
+                            [_time_constant(r) for r in receptors]), receptors))
     first = receptors[0]
     if len(receptors) == 1:
         return (ReceptorPort(first.name, 0, +1, _time_constant(first), first.reversal),
@@ -291,7 +297,7 @@ def _charge_function(ir):
                 return math.nan
             # inhibitory conductance weights are negative nS: the charge's sign follows
             # E_rev - E_L (conductance_charge of the built-ins)
-            sign = -1.0 if port.channel == 1 and len(ir.receptors) > 1 else 1.0
+            sign = -1.0 if port.channel == 1 and len(ir.receptors) == 2 else 1.0
             return sign * integral * (params[receptor.reversal] - params["E_L"])
         return integral
     return charge

@@ -6,7 +6,9 @@ array holds V_m - E_L; threshold and parameter-only resets become columns such a
 threshold_V_m = V_th - E_L), so iaf_psc_exp/alpha written as equations compute the
 built-ins' values with the built-ins' operations. RKF45 models keep absolute values.
 Receptors map in order onto the ring's channels: the first reads weights >= 0, the second
-weights < 0 (a conductance receptor on it subtracts its negative weights, as NEST)."""
+weights < 0 (a conductance receptor on it subtracts its negative weights, as NEST). A
+model with more than two receptors is receptor-addressed (NEST's *_multisynapse): receptor
+k reads channel k, which holds the weights of either sign of the connections naming it."""
 from __future__ import annotations
 
 import ast
@@ -14,7 +16,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from brainsim.codegen.kernel_spec import (RING_CHANNELS, ExactUpdate, KernelSpec,
+from brainsim.codegen.kernel_spec import (MAX_ADDRESSED_CHANNELS, RING_CHANNELS,
+                                          ExactUpdate, KernelSpec,
                                           Receptor as PortSpec, Rkf45Update, StateArray,
                                           default_arguments)
 from brainsim.spec.expressions import evaluate as evaluate_expression
@@ -45,12 +48,14 @@ class LoweredModel:
 
 
 def lower(ir: ModelIR) -> LoweredModel:
-    if len(ir.receptors) > RING_CHANNELS:
-        raise LowerError(f"model '{ir.name}' has {len(ir.receptors)} receptors; the ring "
-                         f"buffer has {RING_CHANNELS} channels (weights >= 0, < 0)")
+    addressed = receptor_addressed(ir)
+    if len(ir.receptors) > MAX_ADDRESSED_CHANNELS:
+        raise LowerError(f"model '{ir.name}' has {len(ir.receptors)} receptors; at most "
+                         f"{MAX_ADDRESSED_CHANNELS} (ring channels)")
     offsets = dict(ir.linear.offsets) if ir.linear else {}
     constants = {}      # column -> function(values, dt) for the derived columns
-    ports = tuple(_port(r, channel, constants) for channel, r in enumerate(ir.receptors))
+    ports = tuple(_port(r, channel, constants, addressed)
+                  for channel, r in enumerate(ir.receptors))
     threshold = _stored_threshold(ir, offsets, constants)
     reset = tuple(_stored_reset(variable, text, ir, offsets, constants)
                   for variable, text in ir.reset)
@@ -71,7 +76,8 @@ def lower(ir: ModelIR) -> LoweredModel:
         threshold=_previous_renamed(threshold, dict(previous)), reset=reset,
         refractory_steps=refractory,
         integer_columns=(REFRACTORY_COLUMN,) if refractory else (),
-        previous=tuple((name, variable) for variable, name in previous.items()))
+        previous=tuple((name, variable) for variable, name in previous.items()),
+        receptor_addressed=addressed)
 
     def segment_constants(values: Mapping[str, float], dt: float) -> dict:
         out = {name: float(values[name]) for name in parameter_columns}
@@ -88,7 +94,12 @@ def _value(text: str):
     return lambda values, dt: evaluate_expression(text, values)
 
 
-def _port(receptor, channel, constants) -> PortSpec:
+def receptor_addressed(ir: ModelIR) -> bool:
+    """More receptors than the two the weight's sign can choose: connections name them."""
+    return len(ir.receptors) > RING_CHANNELS
+
+
+def _port(receptor, channel, constants, addressed: bool = False) -> PortSpec:
     if receptor.kernel == "beta":
         rise, decay = receptor.time_constants
         factor = lambda values, dt: beta_normalization_factor(values[rise], values[decay])
@@ -96,7 +107,8 @@ def _port(receptor, channel, constants) -> PortSpec:
         factor = _value(receptor.jump_factor)
     else:
         factor = None
-    negative = receptor.kind == "conductance" and channel == 1
+    # by sign, channel 1 holds negative conductance weights; addressed ones add with sign
+    negative = receptor.kind == "conductance" and channel == 1 and not addressed
     if factor is None:
         return PortSpec(receptor.name, channel, receptor.jump, "-1.0" if negative else "1.0")
     column = f"jump_{receptor.name}"

@@ -9,7 +9,7 @@ import cython_kernels.iaf_psc_alpha as alpha_kernel
 import cython_kernels.iaf_psc_exp as exp_kernel
 from brainsim.catalogue.neurons.iaf_psc_exp import segment_constants as exp_constants
 from brainsim.codegen.kernel_spec import ExactUpdate, Rkf45Update
-from brainsim.equations.lower import LowerError, lower
+from brainsim.equations.lower import lower
 from shipped import defaults, shipped_ir, text_ir
 from test_parse_models import EXAMPLE
 
@@ -82,12 +82,17 @@ def test_non_parameter_reset_of_an_offset_variable_is_shifted():
     assert reset["V_m"] == "(V_m + offset_V_m - 5.0 * 1.0) - offset_V_m"
 
 
-def test_more_receptors_than_ring_channels_are_refused():
+def test_more_receptors_than_two_are_addressed_one_channel_each():
+    """Three receptors: connections name them (NEST's receptor_type), one ring channel
+    each, weights of either sign (docs/model-format.md, "Receptor ports")."""
     text = EXAMPLE.replace("in: {kernel: exp, tau: tau_syn_in, current: I_in}",
                            "in: {kernel: exp, tau: tau_syn_in, current: I_in}, "
                            "nmda: {kernel: exp, tau: tau_syn_in, current: I_nmda}")
-    with pytest.raises(LowerError, match="3 receptors; the ring buffer has 2 channels"):
-        lower(text_ir(text))
+    spec = lower(text_ir(text)).spec
+    assert spec.receptor_addressed
+    assert [(r.name, r.channel) for r in spec.receptors] == [("ex", 0), ("in", 1),
+                                                             ("nmda", 2)]
+    assert not lower(text_ir(EXAMPLE)).spec.receptor_addressed
 
 
 HAND_NAMES = {"I_syn_ex": "i_syn_ex", "I_syn_in": "i_syn_in", "P_V_m__V_m": "P22",
