@@ -158,7 +158,9 @@ def estimate_memory(model: ResolvedModel, num_ranks: int) -> MemoryEstimate:
     mib = 1.0 / (1 << 20)
     synapse_mib = synapses * BYTES_PER_SYNAPSE * mib
     neuron_mib = (neurons * neuron_state_bytes(model) + 2 * 8 * (model.num_neurons + 1)) * mib
-    ring_mib = ring_len * neurons * 2 * 8 * mib
+    # channels per neuron: 2 (ex, in), or the most any model's named receptors need
+    channels = max([2] + [m.ring_channels for m in model.neuron_models.values()])
+    ring_mib = ring_len * neurons * channels * 8 * mib
     plastic_mib = plastic_bytes(model, num_ranks) * mib
     input_mib = input_bytes(model) * mib
     recording_mib = recording_bytes(model) * mib
