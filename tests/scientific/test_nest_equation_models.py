@@ -28,8 +28,8 @@ the end (aeif_*: also |w - w(NEST)|, mat2_psc_exp: |V_th - V_th(NEST)| over the 
 within TRACE_TOLERANCE (measured values there and in docs/neuron-models.md, "Equation
 models shipped in models/neurons").
 
-Not here: iaf_psc_exp_multisynapse (three receptor ports; the engine's ring has two
-channels).
+Not here: iaf_psc_exp_multisynapse, whose connections name their receptor
+(tests/scientific/test_nest_multisynapse.py).
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ with open(REFERENCE) as handle:
     ALL_CASES = json.load(handle)["cases"]
 
 NEURONS = os.path.join(MODELS, "neurons")
-# iaf_psc_exp_multisynapse is left out: three receptor ports, the engine's ring has two
+# iaf_psc_exp_multisynapse: tests/scientific/test_nest_multisynapse.py (named receptors)
 MODELS_TESTED = ("aeif_cond_alpha", "aeif_psc_exp", "iaf_cond_beta", "hh_psc_alpha",
                  "mat2_psc_exp")
 CASES = {name: case for name, case in ALL_CASES.items()
