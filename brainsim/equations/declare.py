@@ -74,16 +74,30 @@ def declaration_of(ir: ModelIR, lowered: LoweredModel) -> NeuronModel:
                                        dict(lowered.stored_offsets), ir)
     return NeuronModel(
         name=ir.name,
-        parameters=tuple(Parameter(p.name, p.unit, float(p.default)) for p in ir.parameters),
+        parameters=_parameters(ir),
         state=_state(ir, spec, offsets, defaults),
         weight_unit=_weight_unit(ir),
         kernel=GeneratedKernel(spec),
         segment_constants=lambda params, dt, kernel: lowered.segment_constants(params, dt),
         charge=_charge_function(ir),
         receptors=_ports(ir),
-        checks=_checks(ir),
+        checks=_checks(ir) + (positive(STDP_TRACE),),
         derived=_derived(ir),
+        archives_spikes=True,
     )
+
+
+# NEST's ArchivingNode: every model keeps its spike history for STDP, with the time
+# constant tau_minus (ms, default 20) of the postsynaptic trace.
+STDP_TRACE = "tau_minus"
+
+
+def _parameters(ir) -> tuple:
+    """The model's parameters, plus tau_minus (NEST's ArchivingNode) when it has none."""
+    parameters = tuple(Parameter(p.name, p.unit, float(p.default)) for p in ir.parameters)
+    if STDP_TRACE not in {p.name for p in ir.parameters}:
+        parameters += (Parameter(STDP_TRACE, "ms", 20.0, note="postsynaptic STDP trace"),)
+    return parameters
 
 
 def _with_both_channels(spec):

@@ -231,3 +231,24 @@ def test_expressions_of_an_equation_model_are_recorded_from_its_state(own_model_
     assert np.abs(data["I_in"]).max() > 0 and data["w"].max() > 0   # all three matter
     expected = data["I_ex"] + data["I_in"] - data["w"]
     assert np.allclose(data["I_net"], expected, rtol=1e-6, atol=1e-3)   # float32 frames
+
+
+def test_stdp_onto_an_equation_twin_equals_stdp_onto_the_builtin(twin_models, tmp_path):
+    """Equation models archive their spikes as NEST's ArchivingNode (tau_minus): STDP
+    weights onto the iaf_psc_exp twin evolve bit for bit as onto the built-in."""
+    def with_stdp(doc: dict) -> dict:
+        doc["projections"][0]["synapse"] = {
+            "model": "stdp_synapse", "weight": 40.0, "delay": 1.5,
+            "params": {"tau_plus": 15.0, "lambda": 0.05, "alpha": 1.1, "Wmax": 120.0}}
+        doc["populations"][0]["params"] = {"tau_minus": 25.0}
+        return doc
+    runs = []
+    for doc in (network("iaf_psc_exp", TWINS["iaf_psc_exp"]), twin_network("iaf_psc_exp")):
+        model = loaded(with_stdp(doc), tmp_path)
+        network_ = build_local_network(model, make_partition(model, 1), 0)
+        engine = Engine(network_, SerialComm(), model.simulation.seed, DT)
+        engine.run_until(3000)
+        (plastic,) = network_.plastic
+        runs.append(plastic.weight.copy())
+    assert not np.all(runs[0] == 40.0)            # the weights did change
+    assert np.array_equal(runs[0], runs[1])
