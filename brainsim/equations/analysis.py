@@ -52,12 +52,20 @@ def analyse(model: EquationModel) -> ModelIR:
         model=model, state=state, scheme="exact" if exact else "rkf45", affine=affine,
         linear=_linear(model, state, rhs, parameters, symbols) if exact else None,
         nonlinear=None if exact else _nonlinear(model, state, rhs, known),
-        threshold=kernel_text(model.threshold.text, known, inline),
-        threshold_comparisons=tuple(
-            (kernel_text(left, known, inline), operator, kernel_text(right, known, inline))
-            for left, operator, right in model.threshold.comparisons),
+        **_spike_texts(model, state, known, inline))
+
+
+def _spike_texts(model: EquationModel, state: tuple, known: set, inline: dict) -> dict:
+    """The ModelIR fields every scheme has: threshold, reset and recordables as kernel
+    texts."""
+    def text(value: str) -> str:
+        return kernel_text(value, known, inline)
+    return dict(
+        threshold=text(model.threshold.text),
+        threshold_comparisons=tuple((text(left), operator, text(right))
+                                    for left, operator, right in model.threshold.comparisons),
         previous=model.threshold.previous,
-        reset=tuple((v, kernel_text(text, known, inline)) for v, text in model.reset),
+        reset=tuple((v, text(value)) for v, value in model.reset),
         recordables=_recordables(model, state, known, inline))
 
 
@@ -69,13 +77,7 @@ def _explicit(model: EquationModel, state: tuple, known: set) -> ModelIR:
     return ModelIR(
         model=model, state=state, scheme="explicit", affine=(), linear=None, nonlinear=None,
         explicit=tuple((v, kernel_text(text, with_step, inline)) for v, text in model.updates),
-        threshold=kernel_text(model.threshold.text, known, inline),
-        threshold_comparisons=tuple(
-            (kernel_text(left, known, inline), operator, kernel_text(right, known, inline))
-            for left, operator, right in model.threshold.comparisons),
-        previous=model.threshold.previous,
-        reset=tuple((v, kernel_text(text, known, inline)) for v, text in model.reset),
-        recordables=_recordables(model, state, known, inline))
+        **_spike_texts(model, state, known, inline))
 
 
 def kernel_symbols(model: EquationModel) -> tuple:

@@ -152,12 +152,16 @@ def _read_auxiliaries(ck, spec, path, symbols) -> list:
     return out
 
 
-def _read_equations(ck, spec, path, state_units, symbols) -> tuple:
-    text = spec["equations"]
+def _block_lines(ck, text, path, form: str) -> list[str]:
+    """The lines of a `|` block without comments and blank lines (`path[i]` counts them)."""
     if not isinstance(text, str):
-        ck.fail(path, describe(text), "a block of lines 'dX/dt = expression'")
+        ck.fail(path, describe(text), f"a block of lines {form}")
     lines = [line.split("#")[0] for line in text.splitlines()]
-    lines = [line for line in lines if line.strip()]
+    return [line for line in lines if line.strip()]
+
+
+def _read_equations(ck, spec, path, state_units, symbols) -> tuple:
+    lines = _block_lines(ck, spec["equations"], path, "'dX/dt = expression'")
     out = {}
     for index, line in enumerate(lines):
         here = path + (index,)
@@ -196,11 +200,7 @@ def _read_updates(ck, spec, path, state_units, symbols) -> tuple:
     """`update:` lines 'X = expression': X after one step of dt (ms, readable as `dt`),
     every right-hand side reading the values at the start of the step (forward Euler or
     any explicit map, e.g. NEST's izhikevich). Variables without a line keep their value."""
-    text = spec["update"]
-    if not isinstance(text, str):
-        ck.fail(path, describe(text), "a block of lines 'X = expression'")
-    lines = [line.split("#")[0] for line in text.splitlines()]
-    lines = [line for line in lines if line.strip()]
+    lines = _block_lines(ck, spec["update"], path, "'X = expression'")
     known = {**symbols, STEP: UNITS["ms"]}
     out = {}
     for index, line in enumerate(lines):
