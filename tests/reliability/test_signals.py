@@ -27,6 +27,10 @@ LONG = ["--set", "simulation.t_sim=20000"]          # ~10 s: always stopped befo
 needs_mpiexec = pytest.mark.skipif(mpiexec_path() is None, reason="mpiexec not found")
 
 
+def _default_interrupt():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args, ranks, tmp_path, pause_at=None, pause_s=3.0):
     """Popen of `brainsim ARGS`; with pause_at, every rank pauses there (test hook) and the
     call returns once all of them have."""
@@ -35,8 +39,12 @@ def start(args, ranks, tmp_path, pause_at=None, pause_s=3.0):
     if pause_at:
         env.update(BRAINSIM_TEST_PAUSE_AT=pause_at, BRAINSIM_TEST_PAUSE_FILE=marker,
                    BRAINSIM_TEST_PAUSE_S=str(pause_s))
+    # the child gets Ctrl-C's default disposition whatever this process has: an in-process
+    # CLI test that was interrupted leaves SIGINT ignored here (guards.exit_after_interrupt),
+    # and an ignored SIGINT is inherited across exec (mpiexec resets it, python does not)
     process = subprocess.Popen(brainsim_command(args, ranks), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+                               stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=_default_interrupt)
     if pause_at:
         deadline = time.monotonic() + 60
         while not all(os.path.exists(f"{marker}.{rank}") for rank in range(ranks or 1)):
