@@ -243,6 +243,25 @@ def _sonata_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mo
     return (total, lo, hi) if total and mode == 1 else (total, 0, 0)
 
 
+def _from_list_pass(model: ResolvedModel, proj, partition: Partition, rank: int, mode: int,
+                    code: TargetCode, **out) -> tuple[int, int, int]:
+    """Count or fill the listed synapses of a from_list projection onto this rank's
+    targets, in list order: every neuron sums its inputs in the same order on any number
+    of ranks."""
+    lists = proj.from_list
+    src = model.populations[proj.source]
+    tgt = model.populations[proj.target]
+    local_targets = partition.local_gids(rank, tgt.offset, tgt.offset + tgt.size) - tgt.offset
+    is_local = np.zeros(tgt.size, dtype=bool)
+    is_local[local_targets] = True
+    mine = is_local[lists.targets]
+    target_local = code(partition.local_index(lists.targets[mine] + tgt.offset))
+    n, lo, hi = connect.place_edges(
+        mode, lists.sources[mine] + src.offset, target_local.astype(np.uint32, copy=False),
+        lists.weights[mine], lists.delays[mine], model.simulation.dt, **out)
+    return (n, lo, hi) if n and mode == 1 else (n, 0, 0)
+
+
 def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
                        positions: dict, projections=None, channels: int = 0):
     """Per projection, a function pass_(mode, **outputs) -> (count, min, max delay steps)
@@ -252,6 +271,9 @@ def _projection_passes(model: ResolvedModel, partition: Partition, rank: int,
         code = TargetCode(model, proj, channels)
         if proj.rule == "sonata":
             yield lambda mode, proj=proj, code=code, **out: _sonata_pass(
+                model, proj, partition, rank, mode, code, **out)
+        elif proj.rule == "from_list":
+            yield lambda mode, proj=proj, code=code, **out: _from_list_pass(
                 model, proj, partition, rank, mode, code, **out)
         elif proj.rule == "fixed_outdegree":
             call = _outdegree_call(model, proj, partition, rank, code)

@@ -1,10 +1,10 @@
 """What a model will cost before it is built: synapse counts, delay extent, memory per rank.
 
 Counts are exact for fixed_total_number, fixed_indegree, fixed_outdegree, one_to_one,
-all_to_all and SONATA edges (whole file), the expectation for pairwise_bernoulli, and an
-upper bound (p_center for every pair) for distance-dependent pairwise_bernoulli. Memory
-follows the storage of docs/architecture.md §4 and, for plastic projections, of
-brainsim.network.plasticity.
+all_to_all, SONATA edges (whole file) and from_list (the list's length), the expectation
+for pairwise_bernoulli, and an upper bound (p_center for every pair) for distance-dependent
+pairwise_bernoulli. Memory follows the storage of docs/architecture.md §4 and, for plastic
+projections, of brainsim.network.plasticity.
 """
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ def expected_synapses(model: ResolvedModel, proj: Projection) -> float:
         return float(proj.outdegree * src.size)
     if proj.rule == "sonata":
         return float(proj.sonata.num_edges)
+    if proj.rule == "from_list":
+        return float(proj.from_list.num_connections)
     if proj.rule == "one_to_one":
         return float(tgt.size - (tgt.size if same and not proj.allow_autapses else 0))
     candidates = src.size - (1 if same and not proj.allow_autapses else 0)
@@ -72,6 +74,10 @@ def delay_extent_steps(model: ResolvedModel) -> tuple[int, int]:
             if not proj.sonata.num_edges:
                 continue
             low, high = proj.sonata.delay_min, proj.sonata.delay_max
+        elif proj.from_list is not None:
+            if not proj.from_list.num_connections:
+                continue
+            low, high = proj.from_list.delay_min, proj.from_list.delay_max
         elif proj.distance_delay is not None:
             low = proj.distance_delay.offset
             high = low + proj.distance_delay.slope * _max_distance(model, proj)

@@ -25,10 +25,13 @@ RULES = {"fixed_total_number": ("total_number", "connection_probability"),
          "pairwise_bernoulli": ("probability", "mask"),
          "one_to_one": (),
          "all_to_all": (),
-         "sonata": ("edges_file", "edge_population", "nodes_file")}
+         "sonata": ("edges_file", "edge_population", "nodes_file"),
+         "from_list": ("connections",)}
 # Rules without NEST's allow_autapses / allow_multapses: explicit SONATA edges are taken
 # as they are. (NEST accepts both flags on every other rule, one_to_one included.)
-RULE_FLAG_SET = {"sonata": ()}
+RULE_FLAG_SET = {"sonata": (), "from_list": ()}
+# Rules whose synapses need no `synapse:` block (their weights and delays are listed).
+EXPLICIT_RULES = ("sonata", "from_list")
 KERNEL_KEYS = {"gaussian": ("kernel", "p_center", "std", "sigma"),
                "exponential": ("kernel", "p_center", "beta", "tau"),
                "constant": ("kernel", "p_center")}
@@ -346,7 +349,7 @@ def _counts(ck: Checker, rule: dict, rp, name: str, src: PopInfo, tgt: PopInfo,
     if "mask" in rule:
         ck.fail(rp + ("mask",), "a mask with a constant probability",
                 "a distance-dependent probability {kernel: ...} between spatial populations")
-    if name == "sonata":
+    if name in EXPLICIT_RULES:
         return {}, 0.0
     if name == "pairwise_bernoulli":
         prob = ck.number(rule, "probability", rp, minimum=0.0, maximum=1.0, what="a probability in [0, 1]")
@@ -514,6 +517,56 @@ def check_file_weights(ck: Checker, path, edges_file: str, weights: tuple[float,
             ck.fail(path, found, expected)
 
 
+def read_from_list(ck: Checker, proj: dict, p, src: PopInfo, tgt: PopInfo, dt: float,
+                   sc: Scaling, ring_channels: int) -> Projection:
+    """A from_list projection (spec/connection_list.py): its listed synapses checked, the
+    `synapse` block giving model, params, receptor, and the weight / delay of a list
+    without those columns."""
+    from .connection_list import (check_connections, connection_list, read_columns,
+                                  standalone_document)
+    rp, sp = p + ("rule",), p + ("synapse",)
+    if sc.scale != 1.0 or sc.indegree_scale != 1.0:
+        ck.fail(rp + ("name",), f"from_list in a model scaled by scale {fmt(sc.scale)}, "
+                f"indegree_scale {fmt(sc.indegree_scale)}", "scale: 1 and indegree_scale: 1 "
+                "(an explicit connection list does not scale)")
+    sources, targets, weights, delays, paths, file = read_columns(ck, proj["rule"], rp,
+                                                                  resolve_path)
+    syn = ck.mapping(proj.get("synapse") or {}, sp, SYNAPSE_KEYS)
+    synapse_model = ck.string(syn, "model", sp, default="static_synapse",
+                              choices=SYNAPSE_MODELS)
+    receptor = read_receptor(ck, syn, sp, tgt)
+    check_plastic_target(ck, sp + ("model",), synapse_model, tgt, ring_channels)
+    synapse_params = read_synapse_params(ck, syn, sp, synapse_model, tgt)
+    for key, listed in (("weight", weights), ("delay", delays)):
+        if listed is not None and key in syn:
+            ck.fail(sp + (key,), f"synapse.{key} with {key}s in the connection list",
+                    f"the listed {key}s alone (synapse.{key} serves lists of [i, j] only)")
+    n = sources.shape[0]
+    if weights is None:
+        if "weight" not in syn:
+            ck.fail(sp, "no weights in the connection list and no synapse.weight",
+                    "[i, j, weight, delay] rows, or synapse.weight for [i, j] rows")
+        weights = np.full(n, read_weight(ck, syn, sp, tgt, constant_only=True,
+                                         receptor=receptor).value)
+        paths[2] = sp + ("weight",)
+    if delays is None:
+        delays = np.full(n, read_delay(ck, syn, sp, dt, default=NEST_DEFAULT_DELAY,
+                                       constant_only=True).value)
+        paths[3] = sp + ("delay",)
+    columns = (sources, targets, weights, delays, paths)
+    sources, targets = check_connections(ck, columns, src, tgt, dt, check_longest_delay)
+    for r in ((int(np.argmin(weights)), int(np.argmax(weights))) if n else ()):
+        wp = paths[2](r) if callable(paths[2]) else paths[2]
+        check_constant_weight(ck, wp, float(weights[r]), synapse_model, synapse_params)
+    lists = connection_list(sources, targets, weights, delays, file)
+    standalone_document(proj["rule"], lists)
+    return Projection(index=p[1], source=src.index, target=tgt.index, rule="from_list",
+                      weight=Distribution(kind="constant"),
+                      delay=Distribution(kind="constant", value=lists.delay_min if n else dt),
+                      synapse_model=synapse_model, synapse_params=synapse_params,
+                      receptor=receptor, from_list=lists)
+
+
 def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                      ) -> tuple[list, list]:
     """(Projections, compensation terms) in declaration order."""
@@ -524,7 +577,7 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         p = ("projections", i)
         proj = ck.mapping(raw, p, PROJECTION_KEYS, required=("source", "target", "rule"))
         if "synapse" not in proj and not (isinstance(proj["rule"], dict) and
-                                          proj["rule"].get("name") == "sonata"):
+                                          proj["rule"].get("name") in EXPLICIT_RULES):
             ck.fail(p, "missing key 'synapse'", "'synapse' to be given")
         src = pops[ck.name_in(proj, "source", p, names)]
         tgt = pops[ck.name_in(proj, "target", p, names)]
@@ -543,6 +596,9 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         numbers, indegree_full = _counts(ck, rule, rp, name, src, tgt, sc, autapses, multapses)
 
         sp = p + ("synapse",)
+        if name == "from_list":
+            projections.append(read_from_list(ck, proj, p, src, tgt, dt, sc, ring_channels))
+            continue
         if name == "sonata":
             numbers["sonata"], weights = read_sonata_rule(ck, rule, rp, src, tgt, dt)
             syn = ck.mapping(proj.get("synapse") or {}, sp, ("model", "params", "receptor"))

@@ -4,7 +4,7 @@
 every derivation of the model format (scaling of sizes and in-degrees, connection
 probability -> synapse number, PSP -> PSC, weight and DC compensation) has already been
 applied, every default filled in, every unit converted to the target model's native one.
-Nothing here holds arrays or knows about MPI.
+Nothing here knows about MPI; the only arrays are a from_list projection's ConnectionList.
 
 Units: times in ms, rates in Hz, currents in pA, potentials in mV, capacitance in pF.
 """
@@ -142,13 +142,35 @@ class SonataEdges:
 
 
 @dataclass(frozen=True)
+class ConnectionList:
+    """Explicit synapses of a `from_list` projection, in list order: population-local
+    source and target indices (int64), weights (float64, the target's native unit) and
+    delays (float64, ms). The arrays are left out of comparisons and of the model hash,
+    which takes `digest` (sha256 of the four arrays) instead; `file`: the absolute path
+    they were read from ("" for rows in the document or in-memory arrays)."""
+    num_connections: int
+    digest: str
+    delay_min: float = 0.0   # ms
+    delay_max: float = 0.0
+    file: str = ""
+    sources: object = field(default=None, compare=False, repr=False)
+    targets: object = field(default=None, compare=False, repr=False)
+    weights: object = field(default=None, compare=False, repr=False)
+    delays: object = field(default=None, compare=False, repr=False)
+
+
+CONNECTION_ARRAYS = ("sources", "targets", "weights", "delays")
+
+
+@dataclass(frozen=True)
 class Projection:
     """Synapses from one population onto another, built on the targets' ranks.
 
     rule: 'fixed_total_number' (total_number), 'fixed_indegree' (indegree),
           'fixed_outdegree' (outdegree), 'pairwise_bernoulli' (probability, or `kernel`
           with optional `mask` between spatial populations), 'one_to_one', 'all_to_all',
-          'sonata' (synapses read from `sonata`).
+          'sonata' (synapses read from `sonata`), 'from_list' (explicit synapses in
+          `from_list`).
     distance_delay: when set, delays are offset + slope * distance instead of `delay`.
     weight: in the target model's native unit (pA for iaf_psc_exp, mV for iaf_psc_delta),
             already converted from PSP and scaled; the sign selects the receptor
@@ -175,6 +197,7 @@ class Projection:
     mask: Mask | None = None
     distance_delay: DistanceDelay | None = None
     sonata: SonataEdges | None = None
+    from_list: ConnectionList | None = None
     receptor: str | None = None
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from .checker import IDENTIFIER, Checker, describe, fmt
 from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
                           list_numbers, read_projections, read_vector, round_half_even)
+from .connection_list import projection_payload
 from .errors import Sources
 from .expressions import FUNCTIONS, suggest
 from .model import Population, Positions, ResolvedModel, Simulation
@@ -321,7 +322,7 @@ def model_hash(fields: dict) -> str:
         "scale": fields["scale"],
         "indegree_scale": fields["indegree_scale"],
         "populations": [asdict(p) for p in fields["populations"]],
-        "projections": [asdict(p) for p in fields["projections"]],
+        "projections": [projection_payload(p) for p in fields["projections"]],
         "poisson_inputs": [asdict(p) for p in fields["poisson_inputs"]],
         "dc_inputs": [asdict(p) for p in fields["dc_inputs"]],
         "dt": sim.dt,
