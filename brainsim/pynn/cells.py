@@ -7,6 +7,8 @@ Spike sources are parrot_neuron populations fed by inputs, as pyNN.nest uses par
 from __future__ import annotations
 
 from pyNN import errors
+
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
 from pyNN.standardmodels import build_translations, cells
 
 _IF_CURR = (
@@ -107,7 +109,7 @@ class HH_cond_exp(cells.HH_cond_exp):
     brainsim_model = "hh_cond_exp_traub"
 
     def __init__(self, **parameters):
-        raise errors.NotImplementedError(
+        raise NotSupportedByBrainsim(
             "HH_cond_exp needs NEST's hh_cond_exp_traub, which brainsim does not have yet "
             "(neither built in nor as an equation model in models/neurons)")
 

@@ -13,6 +13,8 @@ import os
 import numpy as np
 from pyNN import errors
 
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
+
 from brainsim.pynn.cells import SpikeSourceArray, SpikeSourcePoisson
 
 # synaptic currents brainsim records but does not take as initial values (they start at 0)
@@ -52,7 +54,7 @@ def _population(pop, state) -> dict:
             continue
         if native in _STARTS_AT_ZERO.get(celltype.brainsim_model, ()):
             if np.any(values != 0):
-                raise errors.NotImplementedError(
+                raise NotSupportedByBrainsim(
                     f"{pop.label}: brainsim's {celltype.brainsim_model} starts {variable} at 0; "
                     "other initial values are not available")
             continue
@@ -163,7 +165,7 @@ def _rule_and_synapse(prj, tgt, lists, name: str, workdir: str) -> dict:
         tau = "tau_syn_in" if prj.receptor_type == "inhibitory" else "tau_syn_ex"
         tau_psc = values_or_one(tgt._parameters[tau]) if tau in tgt._parameters else None
         if isinstance(tau_psc, list):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 "TsodyksMarkramSynapse onto neurons with differing synaptic time constants")
         params["tau_psc"] = tau_psc
     if params:
@@ -196,7 +198,7 @@ def _stdp_tau_minus(state, populations: list[dict]) -> None:
             params = populations[state.populations.index(tgt)].setdefault("params", {})
             previous = params.get("tau_minus")
             if previous is not None and previous != prj.synapse_params["tau_minus"]:
-                raise errors.NotImplementedError(
+                raise NotSupportedByBrainsim(
                     f"two STDP projections onto {tgt.label} with different tau_minus")
             params["tau_minus"] = prj.synapse_params["tau_minus"]
 

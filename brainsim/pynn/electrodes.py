@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import errors
+
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
 from pyNN.parameters import ParameterSpace
 from pyNN.standardmodels import StandardCurrentSource, build_translations, electrodes
 
@@ -114,7 +116,7 @@ def _stop(shift, stop):
 
 
 def unsupported_recording(*args, **kwargs):
-    raise errors.NotImplementedError("recording a current source's current is not "
+    raise NotSupportedByBrainsim("recording a current source's current is not "
                                      "available in brainsim.pynn")
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from pyNN import errors
 
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
+
 from brainsim.pynn.document import model_document
 
 
@@ -30,7 +32,7 @@ class Results:
 
 def run_network(state, tstop: float) -> Results:
     if state.changed_after_start is not None:
-        raise errors.NotImplementedError(
+        raise NotSupportedByBrainsim(
             f"{state.changed_after_start} changed after the simulation started: "
             "brainsim.pynn continues a run only with the network unchanged (call reset() "
             "first)")

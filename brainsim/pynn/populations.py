@@ -4,7 +4,9 @@ arrays kept here (one value per neuron, NEST names and units); the document buil
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common, errors
+from pyNN import common
+
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
 from pyNN.parameters import ParameterSpace, simplify
 from pyNN.standardmodels import StandardCellType
 
@@ -60,7 +62,7 @@ class Population(common.Population):
     def _create_cells(self):
         if not isinstance(self.celltype, StandardCellType) or not hasattr(
                 self.celltype, "brainsim_model"):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 f"cell type {type(self.celltype).__name__}: brainsim.pynn runs PyNN's "
                 "standard cell types only (brainsim.pynn.list_standard_models())")
         state = simulator.state

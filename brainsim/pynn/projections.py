@@ -5,7 +5,9 @@ synapse lists (brainsim.pynn.document)."""
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common, errors
+from pyNN import common
+
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
 from pyNN.space import Space
 
 from brainsim.pynn import simulator
@@ -28,11 +30,11 @@ class Projection(common.Projection):
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population,
                                    connector, synapse_type, source, receptor_type, space, label)
         if self.receptor_type not in ("excitatory", "inhibitory"):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 f"receptor_type {self.receptor_type!r}: brainsim.pynn's standard cells have "
                 "'excitatory' and 'inhibitory'")
         if not hasattr(self.synapse_type, "brainsim_model"):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 f"synapse type {type(self.synapse_type).__name__} is not available in "
                 "brainsim.pynn (StaticSynapse, TsodyksMarkramSynapse, STDPMechanism)")
         self._parts = {"pre": [], "post": [], "weight": [], "delay": [], "params": []}
@@ -44,7 +46,7 @@ class Projection(common.Projection):
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index,
                             location_selector=None, **connection_parameters):
         if location_selector is not None:
-            raise errors.NotImplementedError("brainsim.pynn has point neurons only")
+            raise NotSupportedByBrainsim("brainsim.pynn has point neurons only")
         pre = np.asarray(presynaptic_indices, dtype=np.int64)
         n = pre.size
         parts = self._parts
@@ -76,14 +78,14 @@ class Projection(common.Projection):
         return int(self.pre_index.size)
 
     def set(self, **attributes):
-        raise errors.NotImplementedError(
+        raise NotSupportedByBrainsim(
             "Projection.set: changing synapses after they are made is not available in "
             "brainsim.pynn; give the values to the synapse type")
 
     def _plastic_after_run(self):
         if (self.synapse_type.brainsim_model != "static_synapse"
                 and simulator.state.t > 0):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 "reading plastic weights after a run is not available in brainsim.pynn")
 
     def _pyNN_weights(self):
@@ -103,7 +105,7 @@ class Projection(common.Projection):
             return self.post_index
         if name in self.synapse_params:
             return np.full(len(self), self.synapse_params[name])
-        raise errors.NotImplementedError(f"Projection.get({name!r}) in brainsim.pynn")
+        raise NotSupportedByBrainsim(f"Projection.get({name!r}) in brainsim.pynn")
 
     def _get_attributes_as_list(self, names):
         columns = [self._values(name) for name in names]
@@ -134,7 +136,7 @@ def _constant_params(projection, per_target: list[dict]) -> dict:
                 native.shape = (1,)
                 found = {float(native[name].evaluate(simplify=True))}
         if len(found) > 1:
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 f"{name} differing between synapses of one projection: brainsim keeps one "
                 "value per projection")
         if found:

@@ -5,6 +5,8 @@ target's synaptic time constant)."""
 from __future__ import annotations
 
 from pyNN import errors
+
+from brainsim.pynn.unsupported import NotSupportedByBrainsim
 from pyNN.standardmodels import build_translations, synapses
 
 _WEIGHT_DELAY = (('weight', 'weight', 1000.0), ('delay', 'delay'))
@@ -32,13 +34,13 @@ class STDPMechanism(synapses.STDPMechanism):
     def __init__(self, timing_dependence=None, weight_dependence=None,
                  voltage_dependence=None, dendritic_delay_fraction=1.0, weight=0.0, delay=None):
         if dendritic_delay_fraction != 1:
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 "brainsim's stdp_synapse (as NEST's) treats every delay as dendritic: "
                 "dendritic_delay_fraction must be 1")
         if voltage_dependence is not None:
-            raise errors.NotImplementedError("voltage-dependent STDP is not available in brainsim")
+            raise NotSupportedByBrainsim("voltage-dependent STDP is not available in brainsim")
         if not isinstance(timing_dependence, SpikePairRule):
-            raise errors.NotImplementedError(
+            raise NotSupportedByBrainsim(
                 f"STDP timing dependence {type(timing_dependence).__name__}: brainsim has "
                 "SpikePairRule only")
         super().__init__(timing_dependence, weight_dependence, voltage_dependence,
@@ -47,7 +49,7 @@ class STDPMechanism(synapses.STDPMechanism):
 
 def _no_w_min(w_min):
     if w_min != 0:
-        raise errors.NotImplementedError(
+        raise NotSupportedByBrainsim(
             "a nonzero w_min: brainsim's stdp_synapse (as NEST's) bounds weights below by 0")
 
 
