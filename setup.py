@@ -130,9 +130,10 @@ setup(
                       "matplotlib>=3.10", "sympy>=1.12", "Cython>=3.0", "setuptools>=64"],
     extras_require={"mpich": ["mpich"],
                     "analysis": ["neo>=0.13", "quantities>=0.16", "elephant>=1.1"],
+                    "pynn": ["PyNN>=0.13,<0.14", "neo>=0.13"],
                     # build ... wheel: tests/packaging builds the wheel without isolation
                     "test": ["pytest>=8", "hypothesis", "libsonata", "neo>=0.13",
-                             "quantities>=0.16", "build>=1.0", "Cython>=3.0",
+                             "PyNN>=0.13,<0.14", "quantities>=0.16", "build>=1.0", "Cython>=3.0",
                              "setuptools>=64", "wheel"]},
     entry_points={"console_scripts": ["brainsim = brainsim.cli:main"]},
     zip_safe=False,
