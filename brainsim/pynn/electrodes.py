@@ -34,7 +34,9 @@ class _Source(StandardCurrentSource):
 
     def set_native_parameters(self, parameters):
         state.note_change("a current source's parameters")
-        self.parameter_space.update(**self.reverse_translate(parameters).as_dict())
+        standard = self.reverse_translate(parameters)
+        standard.evaluate(simplify=True)
+        self.parameter_space.update(**standard.as_dict())
 
     def get_native_parameters(self):
         return self.translate(self.parameter_space)

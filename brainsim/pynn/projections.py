@@ -12,6 +12,7 @@ from pyNN.space import Space
 
 from brainsim.pynn import simulator
 from brainsim.pynn.parallel import allgather_concatenated
+from brainsim.pynn.synapses import StaticSynapse
 
 _SYNAPSE_PARAMETERS = {
     "static_synapse": (),
@@ -20,9 +21,42 @@ _SYNAPSE_PARAMETERS = {
 }
 
 
+class Connection(common.Connection):
+    """One synapse of a projection (weight in PyNN units, delay ms); setting them changes
+    the projection's lists (before the first run)."""
+
+    def __init__(self, projection, k: int):
+        self._projection, self._k = projection, k
+        self.presynaptic_index = int(projection.pre_index[k])
+        self.postsynaptic_index = int(projection.post_index[k])
+
+    @property
+    def weight(self):
+        return float(self._projection._values("weight")[self._k])
+
+    @weight.setter
+    def weight(self, value):
+        prj = self._projection
+        simulator.state.note_change("a synapse's weight")
+        prj.weights[self._k] = value / prj._pyNN_weights_factor()
+
+    @property
+    def delay(self):
+        return float(self._projection.delays[self._k])
+
+    @delay.setter
+    def delay(self, value):
+        simulator.state.note_change("a synapse's delay")
+        self._projection.delays[self._k] = value
+
+    def as_tuple(self, *names):
+        return tuple(getattr(self, name) for name in names)
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = StaticSynapse
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, source=None, receptor_type=None, space=Space(),
@@ -70,7 +104,7 @@ class Projection(common.Projection):
             weight = -weight        # NEST: inhibitory conductances as negative weights
         order = np.lexsort((pre, post))     # NEST's order does not matter: sorted by target
         self.pre_index, self.post_index = pre[order], post[order]
-        self.weights, self.delays = weight[order], delay[order]
+        self.weights, self.delays = weight[order].copy(), delay[order].copy()
         self.synapse_params = _constant_params(self, parts["params"])
         del self._parts
 
@@ -88,10 +122,18 @@ class Projection(common.Projection):
             raise NotSupportedByBrainsim(
                 "reading plastic weights after a run is not available in brainsim.pynn")
 
+    def _pyNN_weights_factor(self) -> float:
+        """PyNN weight (nA / uS) per stored weight (pA / nS / mV, NEST's sign)."""
+        factor = 0.001 / getattr(getattr(self.post, "celltype", None), "receptor_scale", 1.0)
+        return -factor if self.receptor_type == "inhibitory" and self.post.conductance_based \
+            else factor
+
     def _pyNN_weights(self):
-        w = self.weights / getattr(getattr(self.post, "celltype", None), "receptor_scale", 1.0)
-        w = w * 0.001
-        return -w if self.receptor_type == "inhibitory" and self.post.conductance_based else w
+        return self.weights * self._pyNN_weights_factor()
+
+    @property
+    def connections(self):
+        return (Connection(self, k) for k in range(len(self)))
 
     def _values(self, name):
         if name in ("weight", "weights"):

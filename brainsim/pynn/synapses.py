@@ -12,20 +12,27 @@ from pyNN.standardmodels import build_translations, synapses
 _WEIGHT_DELAY = (('weight', 'weight', 1000.0), ('delay', 'delay'))
 
 
-class StaticSynapse(synapses.StaticSynapse):
+class _MinimumDelay:
+    def _get_minimum_delay(self):
+        """The default delay (ms): min_delay of setup(), as pyNN.nest."""
+        from brainsim.pynn.simulator import state
+        return state.min_delay
+
+
+class StaticSynapse(synapses.StaticSynapse, _MinimumDelay):
     __doc__ = synapses.StaticSynapse.__doc__
     translations = build_translations(*_WEIGHT_DELAY)
     brainsim_model = "static_synapse"
 
 
-class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse, _MinimumDelay):
     __doc__ = synapses.TsodyksMarkramSynapse.__doc__
     translations = build_translations(
         *_WEIGHT_DELAY, ('U', 'U'), ('tau_rec', 'tau_rec'), ('tau_facil', 'tau_fac'))
     brainsim_model = "tsodyks_synapse"
 
 
-class STDPMechanism(synapses.STDPMechanism):
+class STDPMechanism(synapses.STDPMechanism, _MinimumDelay):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(
         *_WEIGHT_DELAY, ('dendritic_delay_fraction', 'dendritic_delay_fraction'))
