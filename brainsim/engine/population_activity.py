@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from brainsim.spec.neuron_params import stored_offsets
 from brainsim.timesteps import steps_on_grid
 
 FIXED_POINT = 1e9          # V_m units per mV in the exact sums
@@ -45,9 +46,13 @@ class PopulationActivity:
         self._present = present.astype(np.int64)
         self._starts = np.searchsorted(populations, present).astype(np.int64)
         # what makes the stored V_m absolute (E_L where the model keeps V_m relative to it)
-        e_l = np.array([model.neuron_model_of(p).stored_offset("V_m", p.params)
-                        for p in model.populations])
-        self._e_l_local = e_l[populations] if populations.size else np.zeros(0)
+        # (per neuron: E_L may vary within a population, spec/neuron_params.py)
+        self._e_l_local = np.zeros(populations.shape[0])
+        for p in model.populations:
+            mask = populations == p.index
+            if mask.any():
+                offsets = stored_offsets(model.neuron_model_of(p), "V_m", p)
+                self._e_l_local[mask] = offsets[network.local_gids[mask] - p.offset]
 
     @property
     def records_mean(self) -> bool:

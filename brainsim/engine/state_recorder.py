@@ -14,9 +14,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from brainsim.spec.neuron_params import stored_offsets
 from brainsim.timesteps import steps_on_grid
 
 FLUSH_FRAMES = 256
+
+
+def recorded_params(params: dict, recorded: np.ndarray) -> dict:
+    """A population's parameters for the neurons recorded on this rank (a per-neuron
+    parameter becomes their values, so a derived quantity broadcasts per neuron)."""
+    return {name: value[recorded] if isinstance(value, np.ndarray) else value
+            for name, value in params.items()}
 
 
 @dataclass
@@ -80,17 +88,18 @@ class StateSampler:
             for variable in recording.variables:
                 # the stored value plus the declared offset (E_L for V_m) is NEST's value
                 declaration = model.neuron_model_of(pop)
-                shift = declaration.stored_offset(variable, pop.params)
+                recorded = node_ids[mine]
+                shift = stored_offsets(declaration, variable, pop)[recorded]
                 derived = declaration.derived_quantity(variable)
-                reads = ({name: declaration.stored_offset(name, pop.params)
+                reads = ({name: stored_offsets(declaration, name, pop)[recorded]
                           for name in derived.reads} if derived is not None else None)
                 self.probes.append(Probe(
                     recording.population, variable, node_ids, local_index,
-                    np.flatnonzero(mine), np.full(local_index.shape[0], shift),
+                    np.flatnonzero(mine), shift,
                     interval_steps,
                     _first_sample_step(interval_steps, steps_on_grid(recording.start, dt)),
                     stop, [], declaration.unit_of(variable), derived, reads,
-                    dict(pop.params)))
+                    recorded_params(pop.params, recorded)))
 
     def layouts(self, dt: float) -> dict[str, dict]:
         """variable -> {population: (node ids, first frame ms, interval ms, unit)} for the

@@ -25,10 +25,12 @@ from cython_kernels import connect, rng
 from brainsim.catalogue.synapses import SYNAPSE_MODELS
 from brainsim.network.inputs import (NoiseCurrents, dc_table, external_events, ignores_weight,
                                      noise_currents, poisson_table)
-from brainsim.network.neurons import NeuronGroup, kernel_model, state_layout
+from brainsim.network.neurons import (NeuronGroup, kernel_model, population_segments,
+                                     state_layout)
 from brainsim.network.partition import Partition
 from brainsim.network.spatial import all_positions
 from brainsim.spec.model import Distribution, ResolvedModel
+from brainsim.spec.neuron_params import stored_offsets
 
 RULE_CODES = {"fixed_total_number": 0, "fixed_indegree": 0, "pairwise_bernoulli": 1,
               "one_to_one": 2, "all_to_all": 3}
@@ -404,7 +406,7 @@ def _initial_state(model: ResolvedModel, local_gids: np.ndarray, population_of_l
             values = rng.draw_distribution_array(seed, rng.INIT, declared.init_stream_item,
                                                  gids, code, params)
             if declared.relative_to is not None:
-                values = values - declaration.stored_offset(variable, pop.params)
+                values = values - stored_offsets(declaration, variable, pop)[gids - pop.offset]
             num_state[variable][mask] = values
 
 
@@ -419,10 +421,12 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
         for pop in pops:
             local = np.flatnonzero(population_of_local == pop.index)
             first = int(local[0]) if local.size else 0
-            segment_of[pop.index] = len(begin)
-            begin.append(first)
-            end.append(first + int(local.size))
-            params.append(bound.segment_params(dict(pop.params), dt))
+            b, e, rows = population_segments(bound, pop, first, first + int(local.size),
+                                             partition.local_gids(rank), dt)
+            segment_of[pop.index] = list(range(len(begin), len(begin) + len(b)))
+            begin += b
+            end += e
+            params += rows
         groups.append(NeuronGroup(
             model=bound, populations=[p.index for p in pops],
             seg_begin=np.array(begin, dtype=np.int64), seg_end=np.array(end, dtype=np.int64),
@@ -510,5 +514,8 @@ def build_plastic(model: ResolvedModel, partition: Partition, rank: int, positio
         return plastic, None
     tau_minus = np.full(local_gids.shape[0], 20.0)
     for pop in model.populations:
-        tau_minus[population_of_local == pop.index] = pop.params.get("tau_minus", 20.0)
+        mask = population_of_local == pop.index
+        value = pop.params.get("tau_minus", 20.0)
+        tau_minus[mask] = (value[local_gids[mask] - pop.offset]
+                           if isinstance(value, np.ndarray) else value)
     return plastic, PostHistory(local_gids, archiving, tau_minus, model.simulation.dt)

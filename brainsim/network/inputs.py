@@ -74,7 +74,20 @@ def receptor_channel(declaration, receptor: str | None) -> int:
     return -1 if receptor is None else declaration.receptor_named(receptor).channel
 
 
-def poisson_table(inputs, segment_of_population: dict[int, int], dt: float,
+def _rows_by_segment(inputs, segment_of_population: dict) -> tuple[list, list[int]]:
+    """One row per (input, segment of its target population): segment_of_population maps
+    a population index to its segment index, or to the list of its segments (a population
+    with per-neuron parameters has one per run of equal parameters)."""
+    rows, segs = [], []
+    for inp in inputs:
+        segments = segment_of_population.get(inp.target, ())
+        for seg in segments if isinstance(segments, (list, tuple)) else (segments,):
+            rows.append(inp)
+            segs.append(seg)
+    return rows, segs
+
+
+def poisson_table(inputs, segment_of_population: dict, dt: float,
                   declaration=None) -> PoissonTable:
     """Kernel arrays for the Poisson inputs whose target population is in this model group
     (declaration: the group's NeuronModel, for the channels of the receptors inputs name).
@@ -82,14 +95,14 @@ def poisson_table(inputs, segment_of_population: dict[int, int], dt: float,
     NEST's poisson_generator emits in the steps e with start/dt < e <= stop/dt (measured
     with NEST 3.10, tests/reference/NOTES.md); each count arrives after the delay.
     """
-    rows = [inp for inp in inputs if inp.target in segment_of_population]
+    rows, segs = _rows_by_segment(inputs, segment_of_population)
     tables = [poisson_kernel.cdf_table(inp.rate * dt * 1e-3) for inp in rows]
     width = max([len(t) for t in tables], default=1)
     cdf = np.ones((len(rows), width), dtype=np.float64)
     for row, table in enumerate(tables):
         cdf[row, :len(table)] = table
     return PoissonTable(
-        seg=np.array([segment_of_population[i.target] for i in rows], dtype=np.int64),
+        seg=np.array(segs, dtype=np.int64),
         item=np.array([i.index for i in rows], dtype=np.int64),
         weight=np.array([i.weight for i in rows], dtype=np.float64),
         delay_steps=np.array([steps_nearest(i.delay, dt) for i in rows], dtype=np.int64),
@@ -104,7 +117,7 @@ def poisson_table(inputs, segment_of_population: dict[int, int], dt: float,
     )
 
 
-def dc_table(inputs, segment_of_population: dict[int, int], dt: float) -> DCTable:
+def dc_table(inputs, segment_of_population: dict, dt: float) -> DCTable:
     """Kernel arrays for the DC inputs of this model group.
 
     NEST 3.10 (tests/reference/NOTES.md): with a = start/dt, b = stop/dt, d = delay/dt,
@@ -112,14 +125,14 @@ def dc_table(inputs, segment_of_population: dict[int, int], dt: float) -> DCTabl
     (the generator sends in steps max(a - 1, 0) .. b - 2; the neuron reads it into i_0 at
     step t + d and applies it from step t + d + 1). The kernels take the read steps.
     """
-    rows = [inp for inp in inputs if inp.target in segment_of_population]
+    rows, segs = _rows_by_segment(inputs, segment_of_population)
     first, stop = [], []
     for inp in rows:
         delay_steps = steps_nearest(inp.delay, dt)
         first.append(max(steps_on_grid(inp.start, dt) + delay_steps, delay_steps + 1) - 1)
         stop.append(min(STEP_MAX, steps_on_grid(inp.stop, dt) + delay_steps - 1))
     return DCTable(
-        seg=np.array([segment_of_population[i.target] for i in rows], dtype=np.int64),
+        seg=np.array(segs, dtype=np.int64),
         amplitude=np.array([i.amplitude for i in rows], dtype=np.float64),
         first_step=np.array(first, dtype=np.int64),
         stop_step=np.array(stop, dtype=np.int64),

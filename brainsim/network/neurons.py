@@ -22,6 +22,7 @@ from cython_kernels.inputs import InputPlan
 from brainsim.catalogue.neurons import BUILTIN, NeuronModel
 from brainsim.catalogue.neurons.declaration import FLOAT64, INT32
 from brainsim.network.inputs import DCTable, PoissonTable, input_plan
+from brainsim.spec.neuron_params import distinct_rows
 
 # Every kernel's update(seg_begin, seg_end, seg_params, <its STATE_ARGUMENTS>, ring,
 # local_gids, plan, first_step, n_steps, seed, spike_keys, i_ext) (docs/architecture.md §7).
@@ -185,6 +186,24 @@ def load_generated_kernels(declarations: Iterable[NeuronModel], comm,
             "compiled": STATS.compiled - compiled_before,
             "seconds": round(time.perf_counter() - started, 3),
             "cache": cache_directory(cache_dir)}
+
+
+def population_segments(bound: KernelModel, pop, begin: int, end: int,
+                        local_gids: np.ndarray, dt: float) -> tuple[list, list, list]:
+    """Segments of one population's local index range [begin, end): (begins, ends,
+    seg_params rows). One segment when its parameters are numbers (as always); with
+    per-neuron parameters one per run of neurons with equal parameters, each distinct
+    row's constants computed once. local_gids: the rank's gids (population-local index =
+    gid - pop.offset)."""
+    rows, row_of = distinct_rows(pop.params, pop.size)
+    if len(rows) == 1 or begin == end:
+        return [begin], [end], [bound.segment_params(rows[0], dt)]
+    which = row_of[local_gids[begin:end] - pop.offset]
+    starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    stops = np.r_[starts[1:], which.size]
+    constants = {int(r): bound.segment_params(rows[r], dt) for r in np.unique(which)}
+    return ((begin + starts).tolist(), (begin + stops).tolist(),
+            [constants[int(which[s])] for s in starts])
 
 
 # Arrays every network has, whatever its models: the engine's population activity averages

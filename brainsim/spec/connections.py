@@ -14,6 +14,7 @@ from .model import (DCInput, DistanceDelay, DistanceKernel, Distribution, Mask, 
                     PoissonInput, Projection, SonataEdges, SpikeGeneratorInput)
 from .neuron_models import NEURON_MODELS, NeuronModel, charge_per_unit_weight, psp_to_native
 from ..catalogue.synapses import SYNAPSE_MODELS as SYNAPSE_CATALOGUE
+from .neuron_params import PerNeuronParameter, homogeneous
 from .quantities import read_quantity, scale_distribution
 from ..timesteps import is_on_grid, is_whole_steps, off_grid_mask, steps_nearest
 
@@ -197,6 +198,16 @@ def weight_units(model: NeuronModel) -> tuple:
     return model.weight_units
 
 
+def _charge_per_unit_weight(target: PopInfo, weight: float, receptor) -> float:
+    """The charge (DC compensation) of a unit weight onto the target; NaN when it needs a
+    parameter that varies per neuron (check_charges_known refuses sqrt compensation)."""
+    try:
+        return charge_per_unit_weight(target.model, homogeneous(target.params), weight,
+                                      receptor)
+    except PerNeuronParameter:
+        return math.nan
+
+
 def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
                 constant_only: bool = False, receptor: str | None = None) -> Distribution:
     """A weight in the target's native unit; 'mV' onto iaf_psc_exp is a peak PSP (of the
@@ -207,9 +218,14 @@ def read_weight(ck: Checker, container: dict, path, target: PopInfo, *,
     if unit == native:
         return dist
     try:
-        factor = psp_to_native(target.model, target.params, dist.expected(), receptor)
+        factor = psp_to_native(target.model, homogeneous(target.params), dist.expected(),
+                               receptor)
     except (ZeroDivisionError, OverflowError):
         factor = math.nan
+    except PerNeuronParameter as varying:
+        ck.fail(tuple(path) + ("weight",), f"a weight in mV (peak PSP) onto population "
+                f"{target.name}, whose {varying.args[0]} varies per neuron",
+                f"the same {varying.args[0]} for every neuron, or the weight in {native}")
     if not math.isfinite(factor):
         ck.fail(tuple(path) + ("weight",), f"{fmt(dist.expected())} mV of peak PSP",
                 f"a target whose C_m, tau_m and tau_syn give a finite PSC per mV (population "
@@ -642,7 +658,7 @@ def read_projections(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         mean = weight_full.expected()
         terms.append(CompensationTerm(
             target=tgt.index, source=src.name, indegree_full=indegree_full,
-            charge=mean * charge_per_unit_weight(tgt.model, tgt.params, mean, receptor)))
+            charge=mean * _charge_per_unit_weight(tgt, mean, receptor)))
         projections.append(Projection(
             index=i, source=src.index, target=tgt.index, rule=name,
             weight=sc.weight(weight_full), delay=delay, allow_autapses=autapses,
@@ -815,8 +831,7 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             weight = sc.weight(Distribution(kind="constant", value=weight_full)).value
             terms.append(CompensationTerm(
                 target=tgt.index, indegree_full=float(indegree), rate_hz=rate,
-                charge=weight_full * charge_per_unit_weight(tgt.model, tgt.params, weight_full,
-                                                            receptor)))
+                charge=weight_full * _charge_per_unit_weight(tgt, weight_full, receptor)))
         else:
             total_rate = rate
         check_poisson_rate(ck, p + ("rate",), total_rate, dt, "rate x in-degree ="

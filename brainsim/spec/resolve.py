@@ -6,6 +6,8 @@ import keyword
 import math
 from dataclasses import asdict
 
+import numpy as np
+
 from .checker import IDENTIFIER, Checker, describe, fmt
 from .connections import (PopInfo, Scaling, compensating_currents, read_inputs,
                           list_numbers, read_projections, read_vector, round_half_even)
@@ -13,6 +15,7 @@ from .connection_list import projection_payload
 from .errors import Sources
 from .expressions import FUNCTIONS, suggest
 from .model import Population, Positions, ResolvedModel, Simulation
+from .neuron_params import is_per_neuron, read_params
 from .neuron_models import DeclarationError, neuron_models
 from .own_models import read_own_models
 from .quantities import read_quantity
@@ -58,7 +61,7 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
         models = neuron_models((*own_models, *(m.declaration for m in own.values())))
     except DeclarationError as err:
         ck.fail(("neuron_models",), str(err))
-    pops = read_populations(ck, top, scaling.scale, simulation.dt, models)
+    pops = read_populations(ck, top, scaling.scale, simulation.dt, models, simulation.seed)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
     poisson, dcs, input_terms, spike_generators, noises = read_inputs(
@@ -104,6 +107,10 @@ def check_charges_known(ck: Checker, terms, pops: dict) -> None:
     for term in terms:
         if math.isnan(term.charge):
             target = by_index[term.target]
+            if is_per_neuron(target.params):
+                ck.fail(("scaling", "compensation"), f"sqrt compensation onto population "
+                        f"'{target.name}', whose parameters vary per neuron", "the same "
+                        "C_m, tau_m and tau_syn for every neuron of it, or compensation: none")
             ck.fail(("scaling", "compensation"), f"sqrt compensation onto population "
                     f"'{target.name}' ({target.model.name})", "a model whose receptors' "
                     "charge is known (conductance receptors need an E_L parameter) or "
@@ -179,8 +186,9 @@ def read_rates(ck: Checker, raw, pops: dict) -> dict:
 
 
 def read_populations(ck: Checker, top: dict, scale: float, dt: float,
-                     models) -> dict[str, PopInfo]:
-    """models: name -> NeuronModel declaration, the names `model:` may use."""
+                     models, seed: int) -> dict[str, PopInfo]:
+    """models: name -> NeuronModel declaration, the names `model:` may use; seed: the
+    master seed, for parameters drawn per neuron (spec/neuron_params.py)."""
     pops: dict[str, PopInfo] = {}
     items = ck.list_of(top, "populations", ())
     if not items:
@@ -199,7 +207,7 @@ def read_populations(ck: Checker, top: dict, scale: float, dt: float,
         size_full = ck.number(m, "size", p, integer=True, above=0, what="an integer > 0")
         size = max(1, round_half_even(size_full * scale))
         model = models[ck.string(m, "model", p, choices=models)]
-        params = read_params(ck, m, p, model)
+        params = read_params(ck, m, p, model, size, offset, seed)
         check_refractory_steps(ck, p, params, dt)
         initial = read_initial(ck, m, p, model, params)
         positions = read_positions(ck, m, p, size) if m.get("positions") is not None else None
@@ -247,30 +255,12 @@ def read_positions(ck: Checker, m: dict, p: tuple, size: int) -> Positions:
     return Positions(kind=kind, extent=extent, center=center, shape=shape, edge_wrap=wrap)
 
 
-def read_params(ck: Checker, m: dict, p: tuple, model) -> dict:
-    pp = p + ("params",)
-    given = m.get("params")
-    given = {} if given is None else given
-    ck.mapping(given, pp, list(model.defaults),
-               what=f"a mapping of {model.name} parameters")
-    params = dict(model.defaults)
-    for key in list(given):
-        if key in model.flags:
-            params[key] = ck.boolean(given, key, pp)
-        else:
-            params[key] = ck.number(given, key, pp, unit=model.units[key],
-                                    allow_minus_inf=key in model.may_be_minus_inf)
-    for keys, found, expected in model.check(params):
-        keys = (keys,) if isinstance(keys, str) else keys
-        culprit = next((k for k in keys if k in given), None)
-        ck.fail(pp + (culprit,) if culprit else pp, found, expected)
-    return params
-
-
 def check_refractory_steps(ck: Checker, p: tuple, params: dict, dt: float) -> None:
     """Refuse a t_ref whose steps (rounded up, as NEST) overflow the kernels' int32
     refractory counters (NEST's counters are wider; no model needs ~6.8 years)."""
     t_ref = params.get("t_ref")
+    if isinstance(t_ref, np.ndarray):   # per neuron: the longest
+        t_ref = float(np.max(t_ref))
     if t_ref is not None and steps_rounded_up(t_ref, dt) > MAX_REFRACTORY_STEPS:
         ck.fail(p + ("params", "t_ref"), f"{fmt(t_ref)} ms",
                 f"at most {MAX_REFRACTORY_STEPS:,} steps = {fmt(MAX_REFRACTORY_STEPS * dt)} ms "
@@ -302,6 +292,8 @@ def read_output(ck: Checker, top: dict) -> str:
 
 
 def _canonical(value):
+    if isinstance(value, np.ndarray):   # per-neuron parameters: their exact bytes
+        return {"float64[]": _sha256_hex(np.ascontiguousarray(value, "<f8").tobytes())}
     if isinstance(value, float):
         return fmt(value) if not math.isfinite(value) else value
     if isinstance(value, dict):
