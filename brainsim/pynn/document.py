@@ -99,14 +99,21 @@ def _poisson_inputs(pop, state) -> list[dict]:
 def _array_inputs(pop, state) -> list[dict]:
     node_ids, times = [], []
     for i, seq in enumerate(pop._parameters["spike_times"]):
-        t = np.asarray(getattr(seq, "value", seq), dtype=float).ravel() - state.min_delay
+        given = np.asarray(getattr(seq, "value", seq), dtype=float).ravel()
+        steps = given / state.dt
+        if np.any(np.abs(steps - np.round(steps)) > 1e-9 * np.maximum(1.0, np.abs(steps))):
+            raise NotSupportedByBrainsim(
+                f"SpikeSourceArray {pop.label}: spike times off the time grid (dt = "
+                f"{state.dt} ms): brainsim's spikes are on the grid (NEST spike_precision "
+                "'on_grid')")
+        t = np.round(steps) * state.dt - state.min_delay
         if t.size and t.min() <= 1e-9:
             raise errors.InvalidParameterValueError(
                 f"SpikeSourceArray {pop.label}: spike times must be later than min_delay "
                 f"({state.min_delay} ms; the parrot re-emits one min_delay after its generator, "
                 "as in pyNN.nest)")
         node_ids += [i] * t.size
-        times += (np.round(t / state.dt) * state.dt).tolist()
+        times += t.tolist()
     if not times:
         return []
     return [{"type": "spike_generator", "target": pop.brainsim_name, "weight": 1.0,

@@ -74,8 +74,10 @@ class Population(common.Population):
         space = self.celltype.native_parameters
         space.shape = (self.size,)
         space.evaluate(simplify=False)         # every rank keeps every neuron's values
-        self._parameters = {k: np.array(v, dtype=object if k == "spike_times" else float)
-                            for k, v in space.items()}
+        self._parameters = {
+            k: np.array(np.broadcast_to(np.asarray(v, dtype=object if k == "spike_times"
+                                                   else float), (self.size,)))
+            for k, v in space.items()}
         self._initial = {}
         for cell in self.all_cells:
             cell.parent = self

@@ -111,10 +111,24 @@ class Projection(common.Projection):
     def __len__(self):
         return int(self.pre_index.size)
 
-    def set(self, **attributes):
-        raise NotSupportedByBrainsim(
-            "Projection.set: changing synapses after they are made is not available in "
-            "brainsim.pynn; give the values to the synapse type")
+    def _set_attributes(self, parameter_space):
+        """Native values (a [pre, post] space) of weight, delay or a synapse parameter;
+        a synapse parameter must stay one value for the projection (brainsim's)."""
+        simulator.state.note_change("a projection's synapses")
+        parameter_space.evaluate(simplify=False)
+        for name, value in parameter_space.items():
+            values = np.asarray(value, dtype=float)[self.pre_index, self.post_index]
+            if name == "weight":
+                scale = getattr(getattr(self.post, "celltype", None), "receptor_scale", 1.0)
+                self.weights = values * scale * np.sign(self._pyNN_weights_factor())
+            elif name == "delay":
+                self.delays = values
+            elif values.size and np.any(values != values[0]):
+                raise NotSupportedByBrainsim(
+                    f"{name} differing between synapses of one projection: brainsim keeps "
+                    "one value per projection")
+            elif values.size:
+                self.synapse_params[name] = float(values[0])
 
     def _plastic_after_run(self):
         if (self.synapse_type.brainsim_model != "static_synapse"

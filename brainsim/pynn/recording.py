@@ -15,6 +15,7 @@ class Recorder(recording.Recorder):
         simulator.state.note_change("what is recorded")
         if variable.name != "spikes":
             interval = sampling_interval or self.sampling_interval
+            self.sampling_interval = interval
             steps = interval / simulator.state.dt
             if abs(steps - round(steps)) > 1e-9:
                 raise ValueError(f"sampling_interval {interval} ms: a multiple of the time "
