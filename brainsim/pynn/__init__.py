@@ -14,6 +14,15 @@ from brainsim.pynn.cells import (EIF_cond_alpha_isfa_ista, EIF_cond_exp_isfa_ist
                                  HH_cond_exp, IF_cond_alpha, IF_cond_exp, IF_curr_alpha,
                                  IF_curr_delta, IF_curr_exp, Izhikevich, SpikeSourceArray,
                                  SpikeSourcePoisson)
+from brainsim.pynn.connectors import (AllToAllConnector, ArrayConnector,  # noqa: F401
+                                      CloneConnector, CSAConnector,
+                                      DisplacementDependentProbabilityConnector,
+                                      DistanceDependentProbabilityConnector,
+                                      FixedNumberPostConnector, FixedNumberPreConnector,
+                                      FixedProbabilityConnector, FixedTotalNumberConnector,
+                                      FromFileConnector, FromListConnector,
+                                      IndexBasedProbabilityConnector, OneToOneConnector,
+                                      SmallWorldConnector)
 from brainsim.pynn.control import (end, get_current_time, get_max_delay,  # noqa: F401
                                    get_min_delay, get_time_step, initialize, num_processes,
                                    rank, reset, run, run_for, run_until, setup)

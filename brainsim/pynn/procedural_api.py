@@ -1,8 +1,8 @@
 """PyNN's procedural API (create, connect, record) on the brainsim classes."""
 from pyNN import common
-from pyNN.connectors import FixedProbabilityConnector
 
 from brainsim.pynn import simulator
+from brainsim.pynn.connectors import FixedProbabilityConnector
 from brainsim.pynn.populations import Population
 from brainsim.pynn.projections import Projection
 from brainsim.pynn.synapses import StaticSynapse
