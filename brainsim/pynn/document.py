@@ -149,13 +149,28 @@ def _projection(prj, k: int, workdir: str) -> list[dict]:
                       & (post_gids >= tgt.first_gid) & (post_gids < tgt.first_gid + tgt.size))
             if not np.any(chosen):
                 continue
-            spec = {"source": src.brainsim_name, "target": tgt.brainsim_name}
             lists = (pre_gids[chosen] - src.first_gid, post_gids[chosen] - tgt.first_gid,
                      prj.weights[chosen], prj.delays[chosen])
-            spec.update(_rule_and_synapse(prj, tgt, lists, f"prj{k}_{src.brainsim_name}_"
-                                          f"{tgt.brainsim_name}", workdir))
-            specs.append(spec)
+            for part, (tau_psc, sub) in enumerate(_split_by_tau_psc(prj, tgt, lists)):
+                spec = {"source": src.brainsim_name, "target": tgt.brainsim_name}
+                spec.update(_rule_and_synapse(prj, tau_psc, sub, f"prj{k}_{src.brainsim_name}_"
+                                              f"{tgt.brainsim_name}_{part}", workdir))
+                specs.append(spec)
     return specs
+
+
+def _split_by_tau_psc(prj, tgt, lists):
+    """[(tau_psc or None, lists)]: tsodyks_synapse's tau_psc is the target's synaptic time
+    constant (pyNN.nest copies it) and one value per brainsim projection, so the synapses
+    are split by their target's value."""
+    if prj.synapse_type.brainsim_model != "tsodyks_synapse":
+        return [(None, lists)]
+    name = "tau_syn_in" if prj.receptor_type == "inhibitory" else "tau_syn_ex"
+    if name not in tgt._parameters:
+        raise NotSupportedByBrainsim(
+            f"TsodyksMarkramSynapse onto {type(tgt.celltype).__name__}: no {name}")
+    tau = tgt._parameters[name][lists[1]]
+    return [(float(value), tuple(a[tau == value] for a in lists)) for value in np.unique(tau)]
 
 
 def _populations_of(cells):
@@ -164,16 +179,11 @@ def _populations_of(cells):
     return [getattr(cells, "grandparent", None) or cells]
 
 
-def _rule_and_synapse(prj, tgt, lists, name: str, workdir: str) -> dict:
+def _rule_and_synapse(prj, tau_psc, lists, name: str, workdir: str) -> dict:
     src_ids, tgt_ids, weights, delays = lists
     synapse = {"model": prj.synapse_type.brainsim_model}
     params = {k: v for k, v in prj.synapse_params.items() if k != "tau_minus"}
-    if synapse["model"] == "tsodyks_synapse":
-        tau = "tau_syn_in" if prj.receptor_type == "inhibitory" else "tau_syn_ex"
-        tau_psc = values_or_one(tgt._parameters[tau]) if tau in tgt._parameters else None
-        if isinstance(tau_psc, list):
-            raise NotSupportedByBrainsim(
-                "TsodyksMarkramSynapse onto neurons with differing synaptic time constants")
+    if tau_psc is not None:
         params["tau_psc"] = tau_psc
     if params:
         synapse["params"] = params
