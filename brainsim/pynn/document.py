@@ -212,12 +212,25 @@ def _stdp_tau_minus(state, populations: list[dict]) -> None:
         if "tau_minus" not in prj.synapse_params:
             continue
         for tgt in _populations_of(prj.post):
+            _check_stdp_target(tgt)
             params = populations[state.populations.index(tgt)].setdefault("params", {})
             previous = params.get("tau_minus")
             if previous is not None and previous != prj.synapse_params["tau_minus"]:
                 raise NotSupportedByBrainsim(
                     f"two STDP projections onto {tgt.label} with different tau_minus")
             params["tau_minus"] = prj.synapse_params["tau_minus"]
+
+
+def _check_stdp_target(tgt) -> None:
+    """brainsim's stdp_synapse reads the target's spike history (NEST's ArchivingNode);
+    built-ins without one are refused here with the reason (equation models archive)."""
+    from brainsim.catalogue.neurons import NEURON_MODELS
+    model = NEURON_MODELS.get(tgt.celltype.brainsim_model)
+    if model is not None and not model.archives_spikes:
+        raise NotSupportedByBrainsim(
+            f"STDP onto {type(tgt.celltype).__name__} ({model.name}): brainsim's "
+            f"{model.name} keeps no spike history for stdp_synapse (targets: "
+            + ", ".join(n for n, m in NEURON_MODELS.items() if m.archives_spikes) + ")")
 
 
 def _recording(state) -> dict:

@@ -88,3 +88,34 @@ def test_unsupported_types_raise_pynn_errors():
         sim.STDPMechanism(timing_dependence=sim.SpikePairRule(),
                           weight_dependence=sim.AdditiveWeightDependence(),
                           dendritic_delay_fraction=0.5)
+
+
+def test_stdp_network_spikes_as_in_nest():
+    """SpikePairRule + Additive onto IF_curr_exp (NEST stdp_synapse, mu 0): the weights
+    fall and the post spikes stop as with pyNN.nest (reference printed by pyNN.nest 0.13,
+    NEST 3.10, on_grid)."""
+    sim.setup(timestep=0.1, min_delay=0.1)
+    pre = sim.Population(5, sim.SpikeSourceArray(
+        spike_times=[[5.0 + 7 * i + k for i in range(40)] for k in range(5)]))
+    post = sim.Population(2, sim.IF_curr_exp(i_offset=[0.3, 0.6]))
+    stdp = sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(tau_plus=20.0, tau_minus=20.0, A_plus=0.05,
+                                            A_minus=0.06),
+        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=2.0),
+        weight=0.5, delay=1.0)
+    sim.Projection(pre, post, sim.AllToAllConnector(), stdp)
+    post.record('spikes')
+    sim.run(300.0)
+    assert _times(post) == [[17.2, 26.2, 35.4, 44.4, 53.2, 63.1, 74.5, 92.2],
+                            [15.0, 22.8, 30.1, 37.2, 44.2, 51.3, 58.7, 66.4, 74.9, 86.2, 104.8]]
+
+
+def test_stdp_onto_a_model_without_spike_history_is_refused():
+    sim.setup()
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    post = sim.Population(1, sim.IF_cond_exp())
+    sim.Projection(pre, post, sim.AllToAllConnector(), sim.STDPMechanism(
+        timing_dependence=sim.SpikePairRule(),
+        weight_dependence=sim.MultiplicativeWeightDependence(), weight=0.01))
+    with pytest.raises(NotImplementedError, match="keeps no spike history"):
+        sim.run(10.0)
