@@ -52,7 +52,10 @@ def run_scenario(fn, sim) -> tuple[str, str]:
 
 
 def main(directory: str) -> int:
+    import tempfile
     import brainsim.pynn as sim
+    directory = os.path.abspath(directory)
+    os.chdir(tempfile.mkdtemp(prefix="pynn_scenarios_"))    # the files scenarios write
     results = []
     for module, name, fn in load_scenarios(directory):
         started = time.perf_counter()
