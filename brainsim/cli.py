@@ -247,7 +247,7 @@ def command_resume(args) -> int:
         check_fork_target(args.output, args.fork)
     else:
         check_same_run(args.output, manifest)
-    model = load_resumed_model(manifest, args.overrides)
+    model = load_resumed_model(manifest, args.overrides, path)
     if model.simulation.t_sim <= manifest["t_ms"] + 1e-9:
         raise SpecError(f"simulation.t_sim: {model.simulation.t_sim:g} ms; expected more than "
                         f"the checkpoint's {manifest['t_ms']:g} ms (extend it with --set "

@@ -54,14 +54,21 @@ def load_checkpoint(path: str) -> dict:
     return manifest
 
 
-def load_resumed_model(manifest: dict, overrides: list[str]):
-    """The ResolvedModel of the checkpointed run with `overrides` applied on top."""
+def load_resumed_model(manifest: dict, overrides: list[str], path: str | None = None):
+    """The ResolvedModel of the checkpointed run with `overrides` applied on top; path:
+    the checkpoint's directory (for the arrays of a dict document, document_arrays.py)."""
     from brainsim.spec import load_model
     source = manifest["model_source"]
     config = manifest.get("config_source")
     all_overrides = list(manifest.get("overrides", [])) + list(overrides)
     if os.path.exists(source) and (config is None or os.path.exists(config)):
         model = load_model(source, config, all_overrides)
+    elif manifest.get("document_arrays") and path is not None:
+        # a dict document with numpy arrays: resolved as a dict again, arrays restored
+        from brainsim.io.document_arrays import restore_arrays
+        from brainsim.spec.load import load_document
+        document = restore_arrays(manifest["document"], path, manifest["document_arrays"])
+        model = load_document(document, list(overrides), label=source)
     else:
         # The run's files are gone: the merged document stored in the checkpoint stands in.
         with tempfile.TemporaryDirectory() as scratch:

@@ -1,6 +1,7 @@
 """Checkpoint files: one HDF5 shard per rank plus a JSON manifest written last.
 
     OUTDIR/checkpoints/ckpt_<step>/rank_<r>.h5   gids + every state array + pending input
+    OUTDIR/checkpoints/ckpt_<step>/document_arrays.npz   numpy arrays of a dict document
     OUTDIR/checkpoints/ckpt_<step>/manifest.json step, model hash and document, seed,
                                                  run id, versions, ranks, shard sizes and
                                                  sha256, recorder positions, the recording
@@ -22,6 +23,7 @@ import shutil
 
 import numpy as np
 
+from brainsim.io.document_arrays import is_entry as is_arrays_entry, split_arrays, write_arrays
 from brainsim.io.files import read_json_object
 
 # 2: the rate-table counters from the start and from the window; 3: checksummed recording
@@ -77,6 +79,10 @@ def publish(root: str, step: int, manifest: dict, keep: int) -> str:
     """Rank 0, after every shard is written: manifest last, then rename into place; keep
     the newest `keep` checkpoints."""
     incomplete = temporary_dir(root, step)
+    document, arrays = split_arrays(manifest.get("document"))
+    if arrays:      # numpy arrays of a dict document: beside the JSON (document_arrays.py)
+        manifest = dict(manifest, document=document,
+                        document_arrays=write_arrays(incomplete, arrays))
     manifest = dict(manifest, manifest_sha256=manifest_digest(manifest))
     with open(os.path.join(incomplete, MANIFEST), "w") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)
@@ -194,14 +200,16 @@ _FIELDS = {
         _is_int(x) or (isinstance(x, list) and all(_is_int(i) for i in x))
         for x in v.values()) and {"counts_in_window", "total_spikes"} <= set(v),
     "population_activity": lambda v: v is None or _is_plain_name(v),
+    "document_arrays": is_arrays_entry,
     "manifest_sha256": lambda v: isinstance(v, str),
 }
+OPTIONAL_FIELDS = ("population_activity", "document_arrays")
 
 
 def manifest_problem(manifest: dict) -> str | None:
     """What is wrong with a manifest of the right format version (None: nothing)."""
     for key, valid in _FIELDS.items():
-        if key == "population_activity" and key not in manifest:
+        if key in OPTIONAL_FIELDS and key not in manifest:
             continue
         if key not in manifest:
             return f"no {key!r}"

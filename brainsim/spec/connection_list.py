@@ -223,11 +223,14 @@ def connection_list(sources, targets, weights, delays, file: str) -> ConnectionL
 
 
 def standalone_document(rule: dict, lists: ConnectionList) -> None:
-    """In-memory arrays in the document become plain lists, so the resolved document
-    (stored in checkpoints, dumped as YAML on resume) rebuilds the same network."""
-    if lists.file:
-        return
-    rule["connections"] = {key: getattr(lists, key).tolist() for key in ARRAY_KEYS}
+    """What the resolved document keeps to rebuild the same list: a file as its absolute
+    path (read_columns), rows and lists as given, and numpy arrays as the checked ones
+    (int64 indices, float64 weights and delays, scalars expanded), which a checkpoint
+    stores beside its manifest (brainsim/io/document_arrays.py)."""
+    raw = rule["connections"]
+    if isinstance(raw, np.ndarray) or (isinstance(raw, dict) and any(
+            isinstance(value, np.ndarray) for value in raw.values())):
+        rule["connections"] = {key: getattr(lists, key) for key in ARRAY_KEYS}
 
 
 def projection_payload(proj) -> dict:

@@ -38,3 +38,17 @@ def load_model(model_path: str, config_path: str | None = None,
     for text in overrides:
         apply_override(doc, text, sources)
     return resolve(doc, sources, model_path)
+
+
+def load_document(doc: dict, overrides: Iterable[str] = (), label: str = "<dict>"
+                  ) -> ResolvedModel:
+    """Validate and resolve a model document given as a Python dict (it may hold numpy
+    arrays where the format allows them, e.g. from_list connections); overrides as for
+    load_model. Errors name `label` in place of a file."""
+    if not isinstance(doc, dict):
+        raise SpecError(f"a {type(doc).__name__}; expected a mapping (the model: name, "
+                        "simulation, populations, ...)", file=label)
+    sources = Sources(label, {})
+    for text in overrides:
+        apply_override(doc, text, sources)
+    return resolve(doc, sources, label)

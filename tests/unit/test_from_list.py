@@ -5,18 +5,20 @@ the path, the model hash follows the list, and a run from a list resumes from it
 checkpoint's stored document alone (the model file deleted), on another number of ranks."""
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
 import pytest
 import yaml
 
+from brainsim.io.checkpoint import CheckpointError
+from brainsim.io.document_arrays import restore_arrays, split_arrays, write_arrays
 from brainsim.network.build import build_synapses
 from brainsim.network.estimate import delay_extent_steps, expected_synapses
 from brainsim.network.partition import Partition
 from brainsim.spec import SpecError, load_model
-from brainsim.spec.errors import Sources
-from brainsim.spec.resolve import resolve
+from brainsim.spec.load import load_document
 from cli_runner import run_brainsim, run_ok, spike_bytes
 
 N_E, N_I = 12, 8
@@ -42,7 +44,7 @@ def document(rule: dict, synapse: dict | None = None, t_sim: float = 100.0) -> d
 
 def from_dict(doc: dict):
     """A document resolved in memory (as brainsim.load of a dict does)."""
-    return resolve(doc, Sources("<dict>", {}), "<dict>")
+    return load_document(doc)
 
 
 def write(tmp_path, doc: dict, name: str = "model.yaml") -> str:
@@ -139,15 +141,47 @@ def test_hash_follows_the_list_and_not_its_form():
     assert c.model_hash != a.model_hash
 
 
-def test_resolved_document_stands_alone(tmp_path):
-    """The document of an in-memory list holds plain lists: dumped as YAML (as resume does
-    when the model file is gone) it reads back as the same model."""
+def test_stored_document_with_arrays_rebuilds_the_model(tmp_path):
+    """As a checkpoint stores it: the arrays beside the JSON, the rest in the JSON; put
+    back and resolved as a dict, the same model (hash and CSR)."""
     model = from_dict(document({"name": "from_list", "connections": random_list()}))
-    text = yaml.safe_dump(model.document)
-    again = load_model(write(tmp_path, yaml.safe_load(text)))
+    plain, arrays = split_arrays(model.document)
+    assert len(arrays) == 4
+    entry = write_arrays(str(tmp_path), arrays)
+    restored = restore_arrays(json.loads(json.dumps(plain)), str(tmp_path), entry)
+    again = load_document(restored)
     assert again.model_hash == model.model_hash
     for a, b in zip(csr(again), csr(model)):
         assert np.array_equal(a, b)
+    with open(tmp_path / entry["file"], "r+b") as handle:
+        handle.seek(-3, 2)
+        handle.write(b"xyz")
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        restore_arrays(plain, str(tmp_path), entry)
+
+
+def test_resume_of_an_in_memory_list_on_two_ranks(tmp_path, mpiexec):
+    """A dict document with numpy arrays run in this process with a checkpoint at 50 ms,
+    resumed by the CLI on 2 ranks to 100 ms (no model file exists: the checkpoint's
+    document and arrays stand alone) spikes like a straight 100 ms run of the same list."""
+    from brainsim.cli import provenance
+    from brainsim.engine.checkpointing import CheckpointPolicy
+    from brainsim.engine.comm import make_comm
+    from brainsim.engine.run import run_model
+    arrays = random_list(300, seed=6)
+    model = from_dict(document({"name": "from_list", "connections": arrays}, t_sim=50.0))
+    out = tmp_path / "resumed"
+    run_model(model, make_comm(), str(out), show_progress=False,
+              policy=CheckpointPolicy(at_end=True, on_signal=False),
+              provenance=provenance(model, str(tmp_path / "absent.yaml"), None, []))
+    done = run_brainsim(["resume", str(out), "--set", "simulation.t_sim=100",
+                         "--no-progress"], ranks=2)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rule = {"name": "from_list", "connections": {k: v.tolist() for k, v in arrays.items()}}
+    straight = write(tmp_path, document(rule), "straight.yaml")
+    run_ok(["run", straight, "-o", str(tmp_path / "straight"), "--no-progress"])
+    a, b = spike_bytes(out), spike_bytes(tmp_path / "straight")
+    assert a == b and len(a["I/timestamps"]) > 0
 
 
 def test_rank_parts_keep_list_order():
