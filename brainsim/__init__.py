@@ -3,7 +3,7 @@ __version__ = "0.1.0"
 
 # The Python API (brainsim.api), imported on first use: `import brainsim` stays light (the
 # CLI sets BLAS threads before numpy is imported).
-_API_NAMES = ("load", "Simulation", "SpecError")
+_API_NAMES = ("load", "Simulation", "SpecError", "run_to_files")
 
 
 def __getattr__(name):

@@ -14,7 +14,7 @@ Differences from the brief's contract (helper D, read this):
     are fixed once built: load the model again with overrides and make a new Simulation).
   - reset() rebuilds the network from the model (the build is deterministic in the seed, so
     it is the same network); values given to set() before reset() are dropped.
-  - no write(): files come from `brainsim run` (brainsim.engine.run.run_model).
+  - no write(): files in the CLI's layout come from run_to_files() (= `brainsim run`).
 """
 from __future__ import annotations
 
@@ -64,6 +64,19 @@ def load(model, overrides=None) -> ResolvedModel:
     for text in texts:
         apply_override(doc, text, sources)
     return resolve(doc, sources, DICT_LABEL)
+
+
+def run_to_files(model: ResolvedModel, output_dir: str, comm=None, overwrite: bool = False,
+                 show_progress: bool = False):
+    """What `brainsim run` does: build, simulate model.simulation.t_sim ms and write
+    OUTPUT_DIR/spikes.h5 (and reports, run.json) in the CLI's layout; returns the
+    RunResult (rates_hz per population, build_s, simulate_s, metadata; rank 0)."""
+    from brainsim.engine.comm import MpiComm, make_comm
+    from brainsim.engine.run import run_model
+    comm = make_comm() if comm is None else (MpiComm(comm) if hasattr(comm, "Get_rank")
+                                             else comm)
+    return run_model(model, comm, os.fspath(output_dir), overwrite=overwrite,
+                     show_progress=show_progress)
 
 
 class MemorySpikes:
@@ -190,7 +203,8 @@ class Simulation:
         out = {}
         for name, (times, _) in self.spikes().items():
             count = np.count_nonzero((times > start_ms) & (times <= stop_ms))
-            out[name] = count / (self._population(name).size * (stop_ms - start_ms) * 1e-3)
+            out[name] = float(count / (self._population(name).size
+                                       * (stop_ms - start_ms) * 1e-3))
         return out
 
     def state(self, variable: str, population: str):
@@ -297,4 +311,4 @@ class Simulation:
         return block
 
 
-__all__ = ["load", "Simulation", "SpecError"]
+__all__ = ["load", "Simulation", "SpecError", "run_to_files"]

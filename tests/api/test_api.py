@@ -132,3 +132,12 @@ def test_to_neo(brunel):
     assert sum(len(t) for t in trains) == sum(len(v[0]) for v in sim.spikes().values())
     signal = block.segments[0].analogsignals[0]
     assert signal.shape == (300, 3)
+
+
+def test_run_to_files_writes_the_cli_layout(tmp_path):
+    model = brainsim.load(single_neuron(400.0))
+    result = brainsim.run_to_files(model, tmp_path / "out")
+    assert os.path.exists(tmp_path / "out" / "spikes.h5")
+    sim = brainsim.Simulation(model)
+    sim.run(model.simulation.t_sim)
+    assert result.rates_hz["N"] == pytest.approx(sim.rates_hz()["N"])
