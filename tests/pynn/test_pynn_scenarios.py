@@ -1,16 +1,14 @@
 """PyNN's own system-test scenarios against brainsim.pynn (tests/pynn/scenario_runner.py).
 
-The scenarios ship only in PyNN's source distribution: set BRAINSIM_PYNN_SCENARIOS to its
-test/system/scenarios directory (CI: `pip download --no-deps --no-binary :all: PyNN==0.13.0`
-and unpack). The scenarios listed in PASSING must pass; docs/pynn.md lists the others and
-why they fail.
+The scenarios ship only in PyNN's source distribution: BRAINSIM_PYNN_SCENARIOS names its
+test/system/scenarios directory, else the sdist of the installed PyNN is fetched once into a
+cache (tests/pynn/pynn_sources.py). The scenarios listed in PASSING must pass;
+docs/pynn.md lists the others and why they fail.
 """
-import os
 
 import pytest
 
-pytest.importorskip("pyNN")
-SCENARIOS = os.environ.get("BRAINSIM_PYNN_SCENARIOS")
+pyNN = pytest.importorskip("pyNN")
 
 PASSING = {
     "test__simulation_control": ["test_reset", "test_reset_with_clear",
@@ -37,18 +35,30 @@ PASSING = {
 
 
 def _scenarios():
-    if not SCENARIOS:
-        return []
+    """One param per passing scenario; when the sdist cannot be had, one param carrying
+    the reason, so that the test fails saying why instead of silently running nothing."""
+    from pynn_sources import ScenariosUnavailable, scenarios_dir
     from scenario_runner import load_scenarios
-    return [pytest.param(fn, id=f"{module}::{name}") for module, name, fn
-            in load_scenarios(SCENARIOS) if name in PASSING.get(module, ())]
+    try:
+        found = load_scenarios(scenarios_dir(pyNN.__version__))
+    except ScenariosUnavailable as err:
+        return [pytest.param(err, id="scenarios-unavailable")]
+    return [pytest.param(fn, id=f"{module}::{name}") for module, name, fn in found
+            if name in PASSING.get(module, ())]
 
 
-@pytest.mark.skipif(not SCENARIOS, reason="BRAINSIM_PYNN_SCENARIOS not set")
+def test_every_listed_scenario_is_found():
+    found = {param.id for param in _scenarios()}
+    listed = {f"{module}::{name}" for module, names in PASSING.items() for name in names}
+    assert listed <= found, sorted(listed - found)
+
+
 @pytest.mark.parametrize("scenario", _scenarios())
 def test_scenario_passes(scenario, tmp_path, monkeypatch):
     import brainsim.pynn as sim
     from scenario_runner import run_scenario
+    if isinstance(scenario, Exception):
+        pytest.fail(str(scenario))
     monkeypatch.chdir(tmp_path)      # scenarios write their files into the working directory
     outcome, reason = run_scenario(scenario, sim)
     assert outcome == "passed", reason
