@@ -421,9 +421,13 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
         for pop in pops:
             local = np.flatnonzero(population_of_local == pop.index)
             first = int(local[0]) if local.size else 0
-            b, e, rows = population_segments(bound, pop, first, first + int(local.size),
-                                             partition.local_gids(rank), dt)
+            keys, subsets = _subset_inputs(model, pop)
+            b, e, rows, members = population_segments(
+                bound, pop, first, first + int(local.size), partition.local_gids(rank), dt,
+                subsets)
             segment_of[pop.index] = list(range(len(begin), len(begin) + len(b)))
+            for key, inside in zip(keys, members):   # an input onto node_ids: its segments
+                segment_of[key] = [len(begin) + k for k in inside]
             begin += b
             end += e
             params += rows
@@ -432,8 +436,22 @@ def _neuron_groups(model: ResolvedModel, partition: Partition, rank: int,
             seg_begin=np.array(begin, dtype=np.int64), seg_end=np.array(end, dtype=np.int64),
             seg_params=np.ascontiguousarray(params, dtype=np.float64),
             poisson=_poisson_table(model, model_name, segment_of),
-            dc=dc_table(model.dc_inputs, segment_of, dt)))
+            dc=dc_table(model.dc_inputs, segment_of, dt, kind="dc")))
     return groups
+
+
+def _subset_inputs(model: ResolvedModel, pop) -> tuple[list, list]:
+    """The Poisson and DC inputs onto node_ids of `pop`: keys ('poisson' | 'dc', input
+    index) and their targets as bool arrays [pop.size] (segments are cut at their edges)."""
+    keys, subsets = [], []
+    for kind, inputs in (("poisson", model.poisson_inputs), ("dc", model.dc_inputs)):
+        for inp in inputs:
+            if inp.target == pop.index and inp.node_ids:
+                subset = np.zeros(pop.size, dtype=bool)
+                subset[list(inp.node_ids)] = True
+                keys.append((kind, inp.index))
+                subsets.append(subset)
+    return keys, subsets
 
 
 def _poisson_table(model: ResolvedModel, model_name: str, segment_of: dict):

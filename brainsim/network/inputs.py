@@ -7,13 +7,14 @@ NEST's rule for each (brainsim.timesteps: delays nearest, device and spike times
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cython_kernels import external
 from cython_kernels import poisson as poisson_kernel
 from cython_kernels.inputs import InputPlan
+from brainsim.network.current_waves import ACWave, StepWave
 from brainsim.timesteps import STEP_MAX, steps_nearest, steps_on_grid, steps_on_grid_array
 
 # nearest whole steps (NEST's delay rounding), under the name the engine's modules use
@@ -74,13 +75,18 @@ def receptor_channel(declaration, receptor: str | None) -> int:
     return -1 if receptor is None else declaration.receptor_named(receptor).channel
 
 
-def _rows_by_segment(inputs, segment_of_population: dict) -> tuple[list, list[int]]:
-    """One row per (input, segment of its target population): segment_of_population maps
-    a population index to its segment index, or to the list of its segments (a population
-    with per-neuron parameters has one per run of equal parameters)."""
+def _rows_by_segment(inputs, segment_of_population: dict, kind: str
+                     ) -> tuple[list, list[int]]:
+    """One row per (input, segment it reaches): segment_of_population maps a population
+    index to its segment index, or to the list of its segments (a population with
+    per-neuron parameters or inputs onto node_ids has one per run of equal parameters and
+    targets), and (kind, input index) to the segments of an input onto node_ids."""
     rows, segs = [], []
     for inp in inputs:
-        segments = segment_of_population.get(inp.target, ())
+        if inp.target not in segment_of_population:
+            continue
+        segments = (segment_of_population.get((kind, inp.index), ())
+                    if getattr(inp, "node_ids", ()) else segment_of_population[inp.target])
         for seg in segments if isinstance(segments, (list, tuple)) else (segments,):
             rows.append(inp)
             segs.append(seg)
@@ -95,7 +101,7 @@ def poisson_table(inputs, segment_of_population: dict, dt: float,
     NEST's poisson_generator emits in the steps e with start/dt < e <= stop/dt (measured
     with NEST 3.10, tests/reference/NOTES.md); each count arrives after the delay.
     """
-    rows, segs = _rows_by_segment(inputs, segment_of_population)
+    rows, segs = _rows_by_segment(inputs, segment_of_population, "poisson")
     tables = [poisson_kernel.cdf_table(inp.rate * dt * 1e-3) for inp in rows]
     width = max([len(t) for t in tables], default=1)
     cdf = np.ones((len(rows), width), dtype=np.float64)
@@ -117,7 +123,7 @@ def poisson_table(inputs, segment_of_population: dict, dt: float,
     )
 
 
-def dc_table(inputs, segment_of_population: dict, dt: float) -> DCTable:
+def dc_table(inputs, segment_of_population: dict, dt: float, kind: str = "dc") -> DCTable:
     """Kernel arrays for the DC inputs of this model group.
 
     NEST 3.10 (tests/reference/NOTES.md): with a = start/dt, b = stop/dt, d = delay/dt,
@@ -125,7 +131,7 @@ def dc_table(inputs, segment_of_population: dict, dt: float) -> DCTable:
     (the generator sends in steps max(a - 1, 0) .. b - 2; the neuron reads it into i_0 at
     step t + d and applies it from step t + d + 1). The kernels take the read steps.
     """
-    rows, segs = _rows_by_segment(inputs, segment_of_population)
+    rows, segs = _rows_by_segment(inputs, segment_of_population, kind)
     first, stop = [], []
     for inp in rows:
         delay_steps = steps_nearest(inp.delay, dt)
@@ -207,10 +213,11 @@ class NoiseCurrents:
     seed: int
     items: list
     num_local: int
+    shaped: list = field(default_factory=list)   # step_current / ac: shaped_currents
 
     @property
     def active(self) -> bool:
-        return bool(self.items)
+        return bool(self.items) or bool(self.shaped)
 
     def epoch_currents(self, first_step: int, n_steps: int, out: np.ndarray) -> np.ndarray:
         out[:n_steps] = 0.0
@@ -218,23 +225,62 @@ class NoiseCurrents:
             external.noise_currents(self.seed, q["item"], q["gids"], q["local"], first_step,
                                     n_steps, q["t_first"], q["t_last"], q["delay_steps"],
                                     q["interval_steps"], q["mean"], q["std"], out)
+        steps = np.arange(first_step, first_step + n_steps, dtype=np.int64)
+        for q in self.shaped:
+            sent = steps - q["delay_steps"] - 1          # generator step of each update
+            current = q["wave"].sent(sent)
+            current[(sent < q["t_first"]) | (sent > q["t_last"])] = 0.0
+            out[:n_steps, q["local"]] += current[:, None]
         return out
 
 
+def _targets(local_gids: np.ndarray, pop, node_ids) -> np.ndarray:
+    """Local indices of an input's targets on this rank: the population's, or those of
+    its population-local node_ids."""
+    begin, end = _population_slice(local_gids, pop)
+    if not node_ids:
+        return np.arange(begin, end, dtype=np.int64)
+    gids = np.asarray(node_ids, dtype=np.int64) + pop.offset
+    return np.flatnonzero(np.isin(local_gids[begin:end], gids)) + begin
+
+
+def _timing(inp, dt: float) -> dict:
+    """Active generator steps and delay of a current generator (as dc_table)."""
+    a = steps_on_grid(inp.start, dt)
+    b = steps_on_grid(inp.stop, dt)
+    return dict(t_first=max(a - 1, 0), t_last=min(STEP_MAX, b - 2),
+                delay_steps=steps_nearest(inp.delay, dt))
+
+
 def noise_currents(model, local_gids: np.ndarray) -> NoiseCurrents:
+    """noise_generator, step_current and ac inputs of this rank (the i_ext rows)."""
     dt = model.simulation.dt
     items = []
     for inp in model.noise_inputs:
-        begin, end = _population_slice(local_gids, model.populations[inp.target])
-        if begin == end:
+        local = _targets(local_gids, model.populations[inp.target], inp.node_ids)
+        if not local.size:
             continue
-        a = steps_on_grid(inp.start, dt)
-        b = steps_on_grid(inp.stop, dt)
-        items.append(dict(item=inp.index, gids=np.ascontiguousarray(local_gids[begin:end]),
-                          local=np.arange(begin, end, dtype=np.int64),
-                          t_first=max(a - 1, 0), t_last=min(STEP_MAX, b - 2),
-                          delay_steps=steps_nearest(inp.delay, dt),
+        items.append(dict(item=inp.index, gids=np.ascontiguousarray(local_gids[local]),
+                          local=local, **_timing(inp, dt),
                           interval_steps=steps_on_grid(inp.dt, dt), mean=inp.mean,
                           std=inp.std))
     return NoiseCurrents(seed=model.simulation.seed, items=items,
-                         num_local=int(local_gids.shape[0]))
+                         num_local=int(local_gids.shape[0]),
+                         shaped=shaped_currents(model, local_gids))
+
+
+def shaped_currents(model, local_gids: np.ndarray) -> list:
+    """step_current and ac inputs with targets on this rank, in declaration order."""
+    dt = model.simulation.dt
+    shaped = []
+    for inp in (*model.step_currents, *model.ac_inputs):
+        local = _targets(local_gids, model.populations[inp.target], inp.node_ids)
+        if not local.size:
+            continue
+        if hasattr(inp, "amplitude_times"):
+            wave = StepWave(steps_on_grid_array(np.asarray(inp.amplitude_times), dt),
+                            np.asarray(inp.amplitude_values))
+        else:
+            wave = ACWave(inp.amplitude, inp.offset, inp.frequency, inp.phase, dt)
+        shaped.append(dict(wave=wave, local=local, **_timing(inp, dt)))
+    return shaped

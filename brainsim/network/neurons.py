@@ -189,21 +189,29 @@ def load_generated_kernels(declarations: Iterable[NeuronModel], comm,
 
 
 def population_segments(bound: KernelModel, pop, begin: int, end: int,
-                        local_gids: np.ndarray, dt: float) -> tuple[list, list, list]:
+                        local_gids: np.ndarray, dt: float, subsets=()) -> tuple:
     """Segments of one population's local index range [begin, end): (begins, ends,
-    seg_params rows). One segment when its parameters are numbers (as always); with
-    per-neuron parameters one per run of neurons with equal parameters, each distinct
-    row's constants computed once. local_gids: the rank's gids (population-local index =
-    gid - pop.offset)."""
+    seg_params rows, members). One segment when its parameters are numbers and no input
+    takes a subset (as always); else one per run of neurons with equal parameters and
+    equal membership in `subsets` (bool arrays [pop.size]: the targets of inputs with
+    node_ids), each distinct row's constants computed once. members[k]: the segments
+    (indices into the returned lists) inside subsets[k]. local_gids: the rank's gids
+    (population-local index = gid - pop.offset)."""
     rows, row_of = distinct_rows(pop.params, pop.size)
-    if len(rows) == 1 or begin == end:
-        return [begin], [end], [bound.segment_params(rows[0], dt)]
-    which = row_of[local_gids[begin:end] - pop.offset]
-    starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]])
+    if (len(rows) == 1 and not subsets) or begin == end:
+        inside = [[0] if begin < end and subset[local_gids[begin] - pop.offset] else []
+                  for subset in subsets]
+        return [begin], [end], [bound.segment_params(rows[0], dt)], inside
+    local = local_gids[begin:end] - pop.offset
+    which = row_of[local]
+    labels = np.stack([which] + [subset[local] for subset in subsets])
+    changed = np.any(labels[:, 1:] != labels[:, :-1], axis=0)
+    starts = np.flatnonzero(np.r_[True, changed])
     stops = np.r_[starts[1:], which.size]
     constants = {int(r): bound.segment_params(rows[r], dt) for r in np.unique(which)}
+    members = [np.flatnonzero(subset[local[starts]]).tolist() for subset in subsets]
     return ((begin + starts).tolist(), (begin + stops).tolist(),
-            [constants[int(which[s])] for s in starts])
+            [constants[int(which[s])] for s in starts], members)
 
 
 # Arrays every network has, whatever its models: the engine's population activity averages

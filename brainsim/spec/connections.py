@@ -14,6 +14,7 @@ from .model import (DCInput, DistanceDelay, DistanceKernel, Distribution, Mask, 
                     PoissonInput, Projection, SonataEdges, SpikeGeneratorInput)
 from .neuron_models import NEURON_MODELS, NeuronModel, charge_per_unit_weight, psp_to_native
 from ..catalogue.synapses import SYNAPSE_MODELS as SYNAPSE_CATALOGUE
+from .current_inputs import read_ac, read_node_ids, read_step_current
 from .neuron_params import PerNeuronParameter, homogeneous
 from .quantities import read_quantity, scale_distribution
 from ..timesteps import is_on_grid, is_whole_steps, off_grid_mask, steps_nearest
@@ -86,12 +87,12 @@ def check_constant_weight(ck: Checker, path, weight: float, synapse_model: str,
 
 
 POISSON_KEYS = ("type", "target", "rate", "indegree", "weight", "delay", "start", "stop",
-                "receptor")
-DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay")
+                "receptor", "node_ids")
+DC_KEYS = ("type", "target", "amplitude", "start", "stop", "delay", "node_ids")
 SPIKE_GENERATOR_KEYS = ("type", "target", "spike_times", "file", "per_neuron", "weight",
-                        "delay", "receptor")
-NOISE_KEYS = ("type", "target", "mean", "std", "dt", "start", "stop", "delay")
-INPUT_TYPES = ("poisson", "dc", "spike_generator", "noise_generator")
+                        "delay", "receptor", "node_ids")
+NOISE_KEYS = ("type", "target", "mean", "std", "dt", "start", "stop", "delay", "node_ids")
+INPUT_TYPES = ("poisson", "dc", "spike_generator", "noise_generator", "step_current", "ac")
 NEST_NOISE_DT = 1.0  # ms, noise_generator's default update interval
 NEST_DEFAULT_DELAY = 1.0  # ms
 
@@ -759,6 +760,13 @@ def read_spike_generator(ck: Checker, item: dict, p, tgt: PopInfo, dt: float,
         times = np.array(list_numbers(ck, raw, pp + ("times",), unit="ms"), dtype=np.float64)
         tp = pp + ("times",)
     times = _on_grid(ck, times, tp, dt)
+    if item.get("node_ids") is not None:     # every time to each neuron of the subset
+        if node_ids is not None:
+            ck.fail(p + ("node_ids",), "node_ids with " + given[0],
+                    "node_ids with spike_times (per_neuron and file name their neurons)")
+        subset = np.array(read_node_ids(ck, item, p, tgt), dtype=np.int64)
+        node_ids = np.repeat(subset, times.size)
+        times = np.tile(times, subset.size)
     if node_ids is not None and node_ids.size and (node_ids.min() < 0 or
                                                    node_ids.max() >= tgt.size):
         bad = int(node_ids.min() if node_ids.min() < 0 else node_ids.max())
@@ -784,14 +792,16 @@ def read_noise(ck: Checker, item: dict, p, tgt: PopInfo, dt: float, index: int) 
     start, stop = _window(ck, item, p, dt)
     delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
     return NoiseInput(index=index, target=tgt.index, mean=mean, std=std, dt=interval,
-                      start=start, stop=stop, delay=delay)
+                      start=start, stop=stop, delay=delay,
+                      node_ids=read_node_ids(ck, item, p, tgt))
 
 
 def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
-                ) -> tuple[list, list, list, list, list]:
-    """(PoissonInputs, DCInputs, compensation terms, SpikeGeneratorInputs, NoiseInputs)
-    in declaration order."""
+                ) -> tuple[list, list, list, list, list, list, list]:
+    """(PoissonInputs, DCInputs, compensation terms, SpikeGeneratorInputs, NoiseInputs,
+    StepCurrentInputs, ACInputs) in declaration order."""
     poisson, dcs, terms, spike_generators, noises = [], [], [], [], []
+    steps, acs = [], []
     names = list(pops)
     for i, item in enumerate(ck.list_of(top, "inputs", ())):
         p = ("inputs", i)
@@ -806,6 +816,14 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             else:
                 noises.append(read_noise(ck, item, p, tgt, dt, len(noises)))
             continue
+        if kind in ("step_current", "ac"):
+            tgt = pops[ck.name_in(item, "target", p, names)]
+            if kind == "step_current":
+                steps.append(read_step_current(ck, item, p, tgt, dt, len(steps), _window,
+                                               _device_delay))
+            else:
+                acs.append(read_ac(ck, item, p, tgt, dt, len(acs), _window, _device_delay))
+            continue
         if kind == "dc":
             ck.mapping(item, p, DC_KEYS, required=("target", "amplitude"))
             tgt = pops[ck.name_in(item, "target", p, names)]
@@ -814,7 +832,8 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
             delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY,
                                constant_only=True).value
             dcs.append(DCInput(index=len(dcs), target=tgt.index, amplitude=amplitude,
-                               start=start, stop=stop, delay=delay))
+                               start=start, stop=stop, delay=delay,
+                               node_ids=read_node_ids(ck, item, p, tgt)))
             continue
         ck.mapping(item, p, POISSON_KEYS, required=("target", "rate", "weight"))
         tgt = pops[ck.name_in(item, "target", p, names)]
@@ -825,6 +844,9 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
         delay = read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
         start, stop = _window(ck, item, p, dt)
         weight = weight_full
+        if "indegree" in item and item.get("node_ids") is not None:
+            ck.fail(p + ("node_ids",), "node_ids with indegree", "either (an indegree's DC "
+                    "compensation is per population)")
         if "indegree" in item:
             indegree = ck.number(item, "indegree", p, integer=True, minimum=0)
             total_rate = rate * round_half_even(indegree * sc.indegree_scale)
@@ -838,8 +860,13 @@ def read_inputs(ck: Checker, top: dict, pops: dict, dt: float, sc: Scaling
                            if "indegree" in item else "rate")
         poisson.append(PoissonInput(index=len(poisson), target=tgt.index, rate=total_rate,
                                     weight=weight, delay=delay, start=start, stop=stop,
-                                    receptor=receptor))
-    return poisson, dcs, terms, spike_generators, noises
+                                    receptor=receptor,
+                                    node_ids=read_node_ids(ck, item, p, tgt)))
+    return poisson, dcs, terms, spike_generators, noises, steps, acs
+
+
+def _device_delay(ck: Checker, item: dict, p, dt: float) -> float:
+    return read_delay(ck, item, p, dt, default=NEST_DEFAULT_DELAY, constant_only=True).value
 
 
 def compensating_currents(terms: list, rates: dict, num_pops: int,

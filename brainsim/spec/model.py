@@ -218,6 +218,7 @@ class PoissonInput:
     start: float = 0.0
     stop: float = math.inf
     receptor: str | None = None
+    node_ids: tuple[int, ...] = ()   # population-local targets (ascending); (): every neuron
 
 
 @dataclass(frozen=True)
@@ -231,6 +232,40 @@ class DCInput:
     start: float = 0.0
     stop: float = math.inf
     delay: float = 1.0
+    node_ids: tuple[int, ...] = ()   # population-local targets (ascending); (): every neuron
+
+
+@dataclass(frozen=True)
+class StepCurrentInput:
+    """NEST step_current_generator: amplitude_values[k] (pA) from amplitude_times[k] (ms,
+    on the grid, > 0, increasing) on, 0 before the first; timed like a dc_generator (on
+    for t in (start, stop], reaching neurons after `delay` ms). node_ids: population-local
+    targets, () every neuron."""
+    index: int
+    target: int
+    amplitude_times: tuple[float, ...]
+    amplitude_values: tuple[float, ...]
+    start: float = 0.0
+    stop: float = math.inf
+    delay: float = 1.0
+    node_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ACInput:
+    """NEST ac_generator: offset + amplitude * sin(2 pi frequency t + phase) (pA; Hz,
+    degrees), by NEST's exact rotation recurrence from t = 0; timed like a dc_generator.
+    node_ids: population-local targets, () every neuron."""
+    index: int
+    target: int
+    amplitude: float
+    offset: float = 0.0
+    frequency: float = 0.0
+    phase: float = 0.0
+    start: float = 0.0
+    stop: float = math.inf
+    delay: float = 1.0
+    node_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -263,6 +298,7 @@ class NoiseInput:
     start: float = 0.0
     stop: float = math.inf
     delay: float = 1.0
+    node_ids: tuple[int, ...] = ()   # population-local targets (ascending); (): every neuron
 
 
 @dataclass(frozen=True)
@@ -331,6 +367,8 @@ class ResolvedModel:
     spike_generators: tuple[SpikeGeneratorInput, ...] = ()
     noise_inputs: tuple[NoiseInput, ...] = ()
     neuron_models: Mapping = field(default_factory=dict)
+    step_currents: tuple[StepCurrentInput, ...] = ()
+    ac_inputs: tuple[ACInput, ...] = ()
 
     @property
     def num_neurons(self) -> int:

@@ -2,7 +2,7 @@
 
 A parameter is a number (every neuron), a list / 1-D array of one value per neuron (size
 after scaling), or a `{distribution: ...}` mapping as `initial` takes, drawn per gid from
-the PARAM stream (kind PARAM_STREAM, item = PARAM_ITEM base + crc32 of the name) so the
+the PARAM stream (kind PARAM_STREAM = 11, item = crc32 of the name mod 2**24) so the
 values do not depend on the number of ranks. A per-neuron parameter whose values are all
 equal is stored as that one number: such a population behaves (and hashes) as if the
 number had been given.
@@ -22,9 +22,9 @@ import numpy as np
 from .checker import describe, fmt
 from .quantities import read_quantity
 
-# Stream kind of per-neuron parameter draws (rng.pyx stream kinds 1..7 are taken; the
-# counter's top byte): item = a 24-bit hash of the parameter's name.
-PARAM_STREAM = 8
+# Stream kind of per-neuron parameter draws (the counter's top byte; 1..7 rng.pyx,
+# 8 positions, 9 noise, 10 state sampling are taken): item = a 24-bit hash of the parameter's name.
+PARAM_STREAM = 11
 ITEM_SPAN = 1 << 24
 DISTRIBUTION_CODES = {"constant": 0, "normal": 1, "uniform": 2, "lognormal": 3}
 

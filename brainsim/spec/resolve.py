@@ -64,7 +64,7 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
     pops = read_populations(ck, top, scaling.scale, simulation.dt, models, simulation.seed)
     rates = read_rates(ck, raw_rates, pops)
     projections, terms = read_projections(ck, top, pops, simulation.dt, scaling)
-    poisson, dcs, input_terms, spike_generators, noises = read_inputs(
+    poisson, dcs, input_terms, spike_generators, noises, steps, acs = read_inputs(
         ck, top, pops, simulation.dt, scaling)
     if scaling.compensate:
         terms += input_terms
@@ -91,7 +91,8 @@ def resolve(doc, sources: Sources, source_path: str, own_models=()) -> ResolvedM
                   projections=tuple(projections), poisson_inputs=tuple(poisson),
                   dc_inputs=tuple(dcs), simulation=simulation, recording=recording,
                   output_dir=output_dir, spike_generators=tuple(spike_generators),
-                  noise_inputs=tuple(noises))
+                  noise_inputs=tuple(noises), step_currents=tuple(steps),
+                  ac_inputs=tuple(acs))
     used = {p.model.name: p.model for p in pops.values()}
     fields_hashed = dict(fields, own_models={name: own[name].definition
                                              for name in used if name in own})
@@ -315,19 +316,30 @@ def model_hash(fields: dict) -> str:
         "indegree_scale": fields["indegree_scale"],
         "populations": [asdict(p) for p in fields["populations"]],
         "projections": [projection_payload(p) for p in fields["projections"]],
-        "poisson_inputs": [asdict(p) for p in fields["poisson_inputs"]],
-        "dc_inputs": [asdict(p) for p in fields["dc_inputs"]],
+        "poisson_inputs": [_input_payload(p) for p in fields["poisson_inputs"]],
+        "dc_inputs": [_input_payload(p) for p in fields["dc_inputs"]],
         "dt": sim.dt,
         "seed": sim.seed,
     }
-    for key in ("spike_generators", "noise_inputs", "own_models"):   # only when used:
+    for key in ("spike_generators", "noise_inputs", "own_models", "step_currents",
+                "ac_inputs"):   # only when used:
         # a model without them keeps its old hash
         if fields.get(key):
             value = fields[key]
-            payload[key] = value if isinstance(value, dict) else [asdict(p) for p in value]
+            payload[key] = value if isinstance(value, dict) else [_input_payload(p)
+                                                                  for p in value]
     text = json.dumps(_canonical(payload), sort_keys=True, separators=(",", ":"),
                       allow_nan=False)
     return _sha256_hex(text.encode("utf-8"))
+
+
+def _input_payload(item) -> dict:
+    """An input as the hash takes it: without an empty node_ids on the inputs that had
+    none before (their models keep their hash)."""
+    payload = asdict(item)
+    if payload.get("node_ids") == () and not hasattr(item, "times"):
+        del payload["node_ids"]
+    return payload
 
 
 def _sha256_hex(data: bytes) -> str:
